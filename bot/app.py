@@ -1,0 +1,59 @@
+"""Wiring: settings -> database, content, commune -> engine. Used by every entry point."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from bot.content.loader import default_content_root, load_curriculum
+from bot.core.context import CommuneRef, Services
+from bot.core.engine import Engine
+from bot.core.texts import Texts
+from config.commune import load_commune_file
+from config.settings import Settings
+from storage.db import Database
+from storage.registry import sync_commune
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    settings: Settings
+    database: Database
+    engine: Engine
+
+    async def close(self) -> None:
+        await self.database.dispose()
+
+
+async def build_app(settings: Settings, *, services_overrides: dict | None = None) -> App:
+    """Validate everything first (commune file, content), then migrate and sync.
+
+    Raises CommuneFileError, ContentError or SettingsError with readable messages.
+    """
+    commune_file = load_commune_file(settings.commune_file)
+    curriculum = load_curriculum(settings.content_dir or default_content_root())
+    database = Database(settings.database_url, echo=settings.database.echo)
+    try:
+        await database.migrate()
+        async with database.session() as session, session.begin():
+            commune = await sync_commune(session, commune_file)
+            ref = CommuneRef(commune.id, commune.code, commune.name, commune.unit_label)
+    except Exception:
+        await database.dispose()
+        raise
+    services = Services(
+        curriculum=curriculum,
+        texts=Texts.load("vi"),
+        commune=ref,
+        notice_version=settings.notice_version,
+        tz=ZoneInfo(settings.timezone),
+        scheduler=settings.scheduler,
+        data_dir=settings.data_dir,
+        questions_escalate_hours=settings.questions_escalate_hours,
+        **(services_overrides or {}),
+    )
+    log.info("ready: commune=%s lessons=%d", ref.code, len(curriculum.lessons))
+    return App(settings=settings, database=database, engine=Engine(database, services))

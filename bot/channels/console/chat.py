@@ -1,0 +1,115 @@
+"""The console channel: `hocvuso chat` in a terminal, or JSON lines for scripts and tests.
+
+JSONL contract (one object per line on stdin):
+  {"start": "payload"}   first contact or /start, payload may be ""
+  {"text": "..."}        typed text (a number or label selects a choice)
+  {"choice": "<id>"}     a button press by choice id
+  optional "update_id": "..." on any line: repeated ids are processed once
+For each input line the bot writes its messages as
+  {"text": ..., "choices": [{"id": ..., "label": ...}], "image": ..., "document": ...}
+("document": the file a report was written to, under <data_dir>/exports/),
+then {"waiting": true}. Exit code 0 at end of input.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.channels.numbered import render_numbered
+from bot.core.engine import Engine
+from bot.core.messages import Document, Inbound, Kind, Outbound
+
+CHANNEL = "console"
+
+
+def inbound_from_json(line: dict[str, Any], user_id: str, name: str | None) -> Inbound:
+    update_key = str(line["update_id"]) if "update_id" in line else None
+    common = {
+        "channel": CHANNEL,
+        "user_id": user_id,
+        "display_name": name,
+        "update_key": update_key,
+    }
+    if "start" in line:
+        return Inbound(kind=Kind.START, payload=str(line["start"] or "") or None, **common)
+    if "choice" in line:
+        return Inbound(kind=Kind.CHOICE, payload=str(line["choice"]), **common)
+    if "media" in line:
+        return Inbound(kind=Kind.MEDIA, payload=str(line["media"]), **common)
+    return Inbound(kind=Kind.TEXT, text=str(line.get("text", "")), **common)
+
+
+def save_document(document: Document, data_dir: Path) -> Path:
+    """Write a document the bot handed over to <data_dir>/exports/ and return its path."""
+    folder = data_dir / "exports"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / Path(document.filename).name
+    path.write_bytes(document.data)
+    return path
+
+
+def message_json(message: Outbound, data_dir: Path = Path("data")) -> str:
+    data: dict[str, Any] = {
+        "text": message.text,
+        "choices": [{"id": c.id, "label": c.label} for c in message.choices],
+    }
+    if message.image:
+        data["image"] = message.image
+    if message.document is not None:
+        data["document"] = str(save_document(message.document, data_dir))
+    return json.dumps(data, ensure_ascii=False)
+
+
+async def run_jsonl(
+    engine: Engine, user_id: str, name: str | None, src: TextIO, out: TextIO
+) -> None:
+    for raw in src:
+        raw = raw.strip()
+        if not raw:
+            continue
+        try:
+            line = json.loads(raw)
+            if not isinstance(line, dict):
+                raise ValueError("not an object")
+        except ValueError as exc:
+            out.write(json.dumps({"error": f"bad input line: {exc}"}) + "\n")
+            out.write('{"waiting": true}\n')
+            out.flush()
+            continue
+        reply = await engine.handle(inbound_from_json(line, user_id, name))
+        for message in reply.messages:
+            out.write(message_json(message, engine.services.data_dir) + "\n")
+        out.write('{"waiting": true}\n')
+        out.flush()
+
+
+async def run_interactive(engine: Engine, user_id: str, name: str | None) -> None:
+    texts = engine.services.texts
+    reply = await engine.handle(Inbound(CHANNEL, user_id, Kind.START, display_name=name))
+    while True:
+        for message in reply.messages:
+            if message.image:
+                print(f"[🖼 {message.image}]")
+            print(render_numbered(message, texts))
+            if message.document is not None:
+                print(f"[📎 {save_document(message.document, engine.services.data_dir)}]")
+            print()
+        try:
+            typed = await asyncio.to_thread(input, "> ")
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return
+        if typed.strip() in {"/thoat", "/quit", "/exit"}:
+            return
+        reply = await engine.handle(
+            Inbound(CHANNEL, user_id, Kind.TEXT, text=typed, display_name=name)
+        )
+
+
+def stdin() -> TextIO:
+    sys.stdin.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
+    return sys.stdin

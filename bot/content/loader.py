@@ -1,0 +1,803 @@
+"""Read and check lessons and quizzes (see docs/content-format.md).
+
+`check_content` lists every problem in a content root as `file:line: reason`;
+`load_curriculum` returns the validated `Curriculum` or raises `ContentError`.
+
+YAML is composed into a node tree (no objects are ever constructed from tags), so every
+problem can point to the line of the offending key or value.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from bot.content.model import (
+    MAX_CARD_CHARS,
+    MAX_CARDS,
+    MAX_EXPLANATION_CHARS,
+    MAX_OPTION_CHARS,
+    MAX_OPTIONS,
+    MAX_QUESTION_CHARS,
+    MAX_SUMMARY_CHARS,
+    MAX_TITLE_CHARS,
+    MIN_CARDS,
+    MIN_OPTIONS,
+    MIN_QUESTIONS,
+    SCHEMA_VERSION,
+    TT02_DOMAINS,
+    Card,
+    Curriculum,
+    Lesson,
+    Option,
+    Problem,
+    Question,
+    Quiz,
+    Source,
+    Topic,
+)
+
+LESSONS_DIR = "lessons"
+QUIZZES_DIR = "quizzes"
+TOPICS_FILE = "topics.yaml"
+
+ID_PATTERN = re.compile(r"^[a-z0-9-]+$")
+MAX_ID_CHARS = 24
+MIN_MINUTES, MAX_MINUTES = 1, 30
+MIN_PASS_PERCENT, MAX_PASS_PERCENT = 1, 100
+
+_TAG = "tag:yaml.org,2002:"
+_KIND_BY_TAG = {
+    _TAG + "str": "text",
+    _TAG + "int": "a whole number",
+    _TAG + "float": "a decimal number",
+    _TAG + "bool": "true/false",
+    _TAG + "null": "empty",
+    _TAG + "timestamp": "a date",
+    _TAG + "map": "a mapping",
+    _TAG + "seq": "a list",
+}
+
+
+class ContentError(Exception):
+    """Content has problems; `.problems` lists them, str() prints one per line."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(problem) for problem in self.problems))
+
+
+def default_content_root() -> Path:
+    """The repository root: the directory holding `lessons/` and `quizzes/`."""
+    return Path(__file__).resolve().parents[2]
+
+
+def check_content(root: Path) -> list[Problem]:
+    """Every problem in the content under `root`, sorted by path then line."""
+    return _Checker(Path(root)).run().problems
+
+
+def load_curriculum(root: Path) -> Curriculum:
+    """The curriculum under `root`; raises `ContentError` if there is any problem."""
+    result = _Checker(Path(root)).run()
+    if result.problems or result.curriculum is None:
+        raise ContentError(result.problems)
+    return result.curriculum
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _line(node: Node) -> int:
+    return node.start_mark.line + 1
+
+
+def _kind(node: Node) -> str:
+    return _KIND_BY_TAG.get(node.tag, f"tagged {node.tag}")
+
+
+def _nodes(node: Node) -> Iterator[Node]:
+    """Every node under `node` (each once, so aliases cannot loop)."""
+    seen: set[int] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        if isinstance(current, SequenceNode):
+            stack.extend(current.value)
+        elif isinstance(current, MappingNode):
+            for key, value in current.value:
+                stack.extend((key, value))
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def _clean(text: str) -> str:
+    return unicodedata.normalize("NFC", text).strip()
+
+
+def _normalised_option(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+@dataclass
+class _Result:
+    problems: list[Problem]
+    curriculum: Curriculum | None
+
+
+@dataclass
+class _Fields:
+    """The entries of one YAML mapping: key -> (key node, value node)."""
+
+    node: MappingNode
+    entries: dict[str, tuple[ScalarNode, Node]] = field(default_factory=dict)
+
+    def key_line(self, key: str) -> int:
+        return _line(self.entries[key][0]) if key in self.entries else _line(self.node)
+
+    def value(self, key: str) -> Node | None:
+        entry = self.entries.get(key)
+        return entry[1] if entry else None
+
+
+class _File:
+    """Problems and typed reads for one YAML file."""
+
+    def __init__(self, path: Path, rel: str, problems: list[Problem]) -> None:
+        self.path = path
+        self.rel = rel
+        self._problems = problems
+        self.count = 0  # problems reported for this file
+
+    def problem(self, line: int, reason: str) -> None:
+        self.count += 1
+        self._problems.append(Problem(self.rel, line, reason))
+
+    def compose(self) -> Node | None:
+        """The document's root node, or None after reporting why there is none."""
+        try:
+            text = self.path.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = self.path.read_bytes()[: exc.start].count(b"\n") + 1
+            self.problem(line, "file is not valid UTF-8")
+            return None
+        try:
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = mark.line + 1 if mark else 1
+            detail = exc.problem or exc.context or "invalid YAML"
+            self.problem(line, f"YAML syntax error: {detail}")
+            return None
+        except yaml.YAMLError as exc:
+            self.problem(1, f"YAML syntax error: {exc}")
+            return None
+        if node is None:
+            self.problem(1, "file is empty")
+            return None
+        for tagged in _nodes(node):
+            if tagged.tag not in _KIND_BY_TAG:
+                self.problem(_line(tagged), f"YAML tag {tagged.tag} is not allowed")
+        return node
+
+    # ----- structure
+
+    def mapping(
+        self,
+        node: Node,
+        required: tuple[str, ...],
+        optional: tuple[str, ...] = (),
+        prefix: str = "",
+        what: str = "the file",
+    ) -> _Fields | None:
+        """Check that `node` is a mapping with exactly the allowed keys."""
+        if not isinstance(node, MappingNode):
+            self.problem(_line(node), f"{what} must be a mapping, not {_kind(node)}")
+            return None
+        fields = _Fields(node)
+        allowed = set(required) | set(optional)
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, ScalarNode) else None
+            if not isinstance(key, str) or key_node.tag != _TAG + "str":
+                self.problem(_line(key_node), f"{prefix}unknown field {key!r}")
+                continue
+            if key in fields.entries:
+                first = fields.key_line(key)
+                self.problem(
+                    _line(key_node), f"{prefix}duplicate field '{key}' (first on line {first})"
+                )
+                continue
+            if key not in allowed:
+                close = difflib.get_close_matches(key, sorted(allowed), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                self.problem(_line(key_node), f"{prefix}unknown field '{key}'{hint}")
+                continue
+            fields.entries[key] = (key_node, value_node)
+        for key in required:
+            if key not in fields.entries:
+                self.problem(_line(node), f"{prefix}missing field '{key}'")
+        return fields
+
+    def sequence(self, fields: _Fields, key: str, label: str) -> list[Node] | None:
+        node = fields.value(key)
+        if node is None:
+            return None
+        if not isinstance(node, SequenceNode):
+            self.problem(fields.key_line(key), f"{label} must be a list, not {_kind(node)}")
+            return None
+        return list(node.value)
+
+    def _scalar(self, fields: _Fields, key: str, label: str, tag: str) -> ScalarNode | None:
+        node = fields.value(key)
+        if node is None:
+            return None
+        if isinstance(node, ScalarNode) and node.tag == tag:
+            return node
+        if node.tag not in _KIND_BY_TAG:
+            return None  # reported once by _File.compose
+        hint = " (put it in quotes)" if tag == _TAG + "str" and isinstance(node, ScalarNode) else ""
+        expected = _KIND_BY_TAG[tag]
+        self.problem(fields.key_line(key), f"{label} must be {expected}, not {_kind(node)}{hint}")
+        return None
+
+    # ----- typed values
+
+    def text(
+        self, fields: _Fields, key: str, label: str, max_chars: int | None = None
+    ) -> str | None:
+        """A non-empty string of at most `max_chars` characters (after NFC + strip)."""
+        node = fields.value(key)
+        if node is None:
+            return None
+        line = fields.key_line(key)
+        if isinstance(node, ScalarNode) and node.tag == _TAG + "null":
+            self.problem(line, f"{label} is empty")
+            return None
+        scalar = self._scalar(fields, key, label, _TAG + "str")
+        if scalar is None:
+            return None
+        value = _clean(scalar.value)
+        if not value:
+            self.problem(line, f"{label} is empty")
+            return None
+        if max_chars is not None and len(value) > max_chars:
+            self.problem(line, f"{label} has {len(value)} characters (at most {max_chars})")
+        return value
+
+    def identifier(self, fields: _Fields, key: str, label: str) -> str | None:
+        value = self.text(fields, key, label)
+        if value is None:
+            return None
+        line = fields.key_line(key)
+        if not ID_PATTERN.match(value):
+            self.problem(line, f"{label} '{value}' may only use a-z, 0-9 and '-'")
+        elif len(value) > MAX_ID_CHARS:
+            self.problem(
+                line, f"{label} '{value}' has {len(value)} characters (at most {MAX_ID_CHARS})"
+            )
+        return value
+
+    def integer(
+        self,
+        fields: _Fields,
+        key: str,
+        label: str,
+        low: int | None = None,
+        high: int | None = None,
+    ) -> int | None:
+        scalar = self._scalar(fields, key, label, _TAG + "int")
+        if scalar is None:
+            return None
+        try:
+            value = int(yaml.constructor.SafeConstructor().construct_yaml_int(scalar))
+        except (ValueError, yaml.YAMLError):
+            self.problem(fields.key_line(key), f"{label} must be a whole number")
+            return None
+        if (low is not None and value < low) or (high is not None and value > high):
+            self.problem(fields.key_line(key), f"{label} is {value} (must be {low}-{high})")
+            return None
+        return value
+
+    def boolean(self, fields: _Fields, key: str, label: str) -> bool | None:
+        scalar = self._scalar(fields, key, label, _TAG + "bool")
+        if scalar is None:
+            return None
+        return bool(yaml.constructor.SafeConstructor().construct_yaml_bool(scalar))
+
+    def day(self, fields: _Fields, key: str, label: str) -> date | None:
+        node = fields.value(key)
+        if node is None:
+            return None
+        line = fields.key_line(key)
+        value: object = None
+        if isinstance(node, ScalarNode) and node.tag == _TAG + "timestamp":
+            try:
+                value = yaml.constructor.SafeConstructor().construct_yaml_timestamp(node)
+            except (ValueError, yaml.YAMLError):
+                value = None
+        elif isinstance(node, ScalarNode) and node.tag == _TAG + "str":
+            try:
+                value = date.fromisoformat(node.value.strip())
+            except ValueError:
+                value = None
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return value
+        self.problem(line, f"{label} must be a date like 2026-11-20")
+        return None
+
+    def schema_version(self, fields: _Fields) -> bool:
+        """True if the file declares the schema version this build reads."""
+        if "schema_version" not in fields.entries:
+            return False  # reported as a missing field
+        node = fields.value("schema_version")
+        line = fields.key_line("schema_version")
+        if isinstance(node, ScalarNode) and node.tag == _TAG + "int":
+            try:
+                version = int(yaml.constructor.SafeConstructor().construct_yaml_int(node))
+            except ValueError:
+                version = None
+            if version == SCHEMA_VERSION:
+                return True
+            shown = version if version is not None else node.value
+        else:
+            shown = node.value if isinstance(node, ScalarNode) else _kind(node)
+        self.problem(line, f"unknown schema_version {shown} (this build reads {SCHEMA_VERSION})")
+        return False
+
+
+# --------------------------------------------------------------------------- checker
+
+_TOPIC_FIELDS = ("id", "title", "order")
+_LESSON_FIELDS = (
+    "schema_version",
+    "id",
+    "title",
+    "topic",
+    "order",
+    "core",
+    "minutes",
+    "summary",
+    "framework",
+    "reviewed",
+    "sources",
+    "cards",
+)
+_QUIZ_FIELDS = ("schema_version", "lesson", "pass_percent", "questions")
+_QUESTION_FIELDS = ("id", "text", "options", "explanation")
+
+
+@dataclass
+class _LessonEntry:
+    id: str  # the declared id, or the file stem when the id could not be read
+    rel: str
+    id_line: int
+    topic: str | None = None
+    topic_line: int = 1
+    lesson: Lesson | None = None
+
+
+@dataclass
+class _QuizEntry:
+    lesson_id: str  # the named lesson, or the file stem when it could not be read
+    rel: str
+    lesson_line: int
+    quiz: Quiz | None = None
+
+
+class _Checker:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.problems: list[Problem] = []
+        self.topics: dict[str, Topic] = {}
+        self.topic_ids: set[str] | None = None  # None: topics.yaml could not be read
+        self.lessons: list[_LessonEntry] = []
+        self.quizzes: list[_QuizEntry] = []
+
+    def run(self) -> _Result:
+        lessons_dir = self.root / LESSONS_DIR
+        quizzes_dir = self.root / QUIZZES_DIR
+        for directory in (lessons_dir, quizzes_dir):
+            if not directory.is_dir():
+                self.problems.append(Problem(directory.name + "/", 1, "directory is missing"))
+        if lessons_dir.is_dir():
+            self._check_topics(lessons_dir / TOPICS_FILE)
+            for path in self._yaml_files(lessons_dir):
+                if path.name != TOPICS_FILE:
+                    self._check_lesson(path)
+        if quizzes_dir.is_dir():
+            for path in self._yaml_files(quizzes_dir):
+                self._check_quiz(path)
+        self._check_references()
+        self.problems.sort(key=lambda p: (p.path, p.line, p.reason))
+        return _Result(self.problems, None if self.problems else self._curriculum())
+
+    def _rel(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+    def _yaml_files(self, directory: Path) -> Iterator[Path]:
+        for path in sorted(directory.iterdir()):
+            if not path.is_file():
+                continue
+            if path.suffix == ".yml":
+                self.problems.append(
+                    Problem(self._rel(path), 1, "content files must end in .yaml, not .yml")
+                )
+            elif path.suffix == ".yaml":
+                yield path
+
+    # ----- topics.yaml
+
+    def _check_topics(self, path: Path) -> None:
+        rel = self._rel(path)
+        if not path.is_file():
+            self.problems.append(Problem(rel, 1, "file is missing"))
+            return
+        f = _File(path, rel, self.problems)
+        root = f.compose()
+        if root is None:
+            return
+        fields = f.mapping(root, ("schema_version", "topics"))
+        if fields is None or not f.schema_version(fields):
+            return
+        items = f.sequence(fields, "topics", "topics")
+        if items is None:
+            return
+        if not items:
+            f.problem(fields.key_line("topics"), "topics list is empty")
+        first_line: dict[str, int] = {}
+        for number, item in enumerate(items, start=1):
+            prefix = f"topic {number}: "
+            entry = f.mapping(item, _TOPIC_FIELDS, prefix=prefix, what=f"topic {number}")
+            if entry is None:
+                continue
+            topic_id = f.identifier(entry, "id", f"{prefix}id")
+            title = f.text(entry, "title", f"{prefix}title", MAX_TITLE_CHARS)
+            order = f.integer(entry, "order", f"{prefix}order")
+            if topic_id is None:
+                continue
+            if topic_id in first_line:
+                f.problem(
+                    entry.key_line("id"),
+                    f"duplicate topic id '{topic_id}' (first on line {first_line[topic_id]})",
+                )
+                continue
+            first_line[topic_id] = entry.key_line("id")
+            if title is not None and order is not None:
+                self.topics[topic_id] = Topic(topic_id, title, order)
+        # Lessons' topics are checked only once the list itself could be read, so that a
+        # broken topics file is not reported again in every lesson.
+        self.topic_ids = set(first_line)
+
+    # ----- lessons/<id>.yaml
+
+    def _check_lesson(self, path: Path) -> None:
+        rel = self._rel(path)
+        f = _File(path, rel, self.problems)
+        entry = _LessonEntry(id=path.stem, rel=rel, id_line=1)
+        self.lessons.append(entry)
+        root = f.compose()
+        if root is None:
+            return
+        fields = f.mapping(root, _LESSON_FIELDS)
+        if fields is None or not f.schema_version(fields):
+            return
+
+        lesson_id = f.identifier(fields, "id", "id")
+        entry.id_line = fields.key_line("id")
+        if lesson_id is not None:
+            entry.id = lesson_id
+            if lesson_id != path.stem:
+                f.problem(
+                    entry.id_line,
+                    f"id '{lesson_id}' does not match file name '{path.name}'",
+                )
+        title = f.text(fields, "title", "title", MAX_TITLE_CHARS)
+        topic = f.identifier(fields, "topic", "topic")
+        entry.topic, entry.topic_line = topic, fields.key_line("topic")
+        order = f.integer(fields, "order", "order")
+        core = f.boolean(fields, "core", "core")
+        minutes = f.integer(fields, "minutes", "minutes", MIN_MINUTES, MAX_MINUTES)
+        summary = f.text(fields, "summary", "summary", MAX_SUMMARY_CHARS)
+        framework = self._framework(f, fields)
+        reviewed = f.day(fields, "reviewed", "reviewed")
+        sources = self._sources(f, fields)
+        cards = self._cards(f, fields, path.parent)
+
+        if f.count:
+            return
+        assert lesson_id is not None and title is not None and topic is not None
+        assert order is not None and core is not None and minutes is not None
+        assert summary is not None and framework is not None and reviewed is not None
+        assert sources is not None and cards is not None
+        entry.lesson = Lesson(
+            id=lesson_id,
+            title=title,
+            topic=topic,
+            order=order,
+            core=core,
+            minutes=minutes,
+            summary=summary,
+            qd757_area=framework[0],
+            tt02_domain=framework[1],
+            reviewed=reviewed,
+            sources=sources,
+            cards=cards,
+            path=rel,
+        )
+
+    def _framework(self, f: _File, fields: _Fields) -> tuple[str, str] | None:
+        node = fields.value("framework")
+        if node is None:
+            return None
+        inner = f.mapping(node, ("qd757", "tt02"), prefix="framework: ", what="framework")
+        if inner is None:
+            return None
+        qd757 = f.text(inner, "qd757", "framework qd757")
+        tt02 = f.text(inner, "tt02", "framework tt02")
+        if tt02 is not None and tt02 not in TT02_DOMAINS:
+            known = ", ".join(TT02_DOMAINS)
+            f.problem(inner.key_line("tt02"), f"unknown TT 02 domain '{tt02}' (one of: {known})")
+            return None
+        if qd757 is None or tt02 is None:
+            return None
+        return qd757, tt02
+
+    def _sources(self, f: _File, fields: _Fields) -> tuple[Source, ...] | None:
+        items = f.sequence(fields, "sources", "sources")
+        if items is None:
+            return None
+        if not items:
+            f.problem(fields.key_line("sources"), "sources is empty (at least 1 needed)")
+            return None
+        sources: list[Source] = []
+        for number, item in enumerate(items, start=1):
+            prefix = f"source {number}: "
+            entry = f.mapping(item, ("title",), ("url",), prefix=prefix, what=f"source {number}")
+            if entry is None:
+                continue
+            title = f.text(entry, "title", f"source {number} title")
+            url = None
+            if "url" in entry.entries:
+                url = f.text(entry, "url", f"source {number} url")
+                if url is not None and not url.startswith(("https://", "http://")):
+                    f.problem(
+                        entry.key_line("url"),
+                        f"source {number} url must start with https:// or http://",
+                    )
+                    url = None
+            if title is not None:
+                sources.append(Source(title, url))
+        return tuple(sources)
+
+    def _cards(self, f: _File, fields: _Fields, lessons_dir: Path) -> tuple[Card, ...] | None:
+        items = f.sequence(fields, "cards", "cards")
+        if items is None:
+            return None
+        line = fields.key_line("cards")
+        if len(items) < MIN_CARDS:
+            f.problem(line, f"lesson has {_count(len(items), 'card')} (at least {MIN_CARDS})")
+        elif len(items) > MAX_CARDS:
+            f.problem(line, f"lesson has {_count(len(items), 'card')} (at most {MAX_CARDS})")
+        cards: list[Card] = []
+        for number, item in enumerate(items, start=1):
+            prefix = f"card {number}: "
+            entry = f.mapping(item, ("text",), ("image",), prefix=prefix, what=f"card {number}")
+            if entry is None:
+                continue
+            text = f.text(entry, "text", f"card {number}", MAX_CARD_CHARS)
+            image = None
+            if "image" in entry.entries:
+                image = f.text(entry, "image", f"card {number} image")
+                if image is not None and not self._image_ok(f, entry, number, image, lessons_dir):
+                    image = None
+            if text is not None:
+                cards.append(Card(text, image))
+        return tuple(cards)
+
+    def _image_ok(
+        self, f: _File, entry: _Fields, number: int, image: str, lessons_dir: Path
+    ) -> bool:
+        line = entry.key_line("image")
+        base = lessons_dir.resolve()
+        target = (lessons_dir / image).resolve()
+        if Path(image).is_absolute() or not target.is_relative_to(base):
+            f.problem(line, f"card {number} image '{image}' must be a path inside lessons/")
+            return False
+        if not target.is_file():
+            f.problem(line, f"card {number} image file not found: lessons/{image}")
+            return False
+        return True
+
+    # ----- quizzes/<lesson-id>.yaml
+
+    def _check_quiz(self, path: Path) -> None:
+        rel = self._rel(path)
+        f = _File(path, rel, self.problems)
+        entry = _QuizEntry(lesson_id=path.stem, rel=rel, lesson_line=1)
+        self.quizzes.append(entry)
+        root = f.compose()
+        if root is None:
+            return
+        fields = f.mapping(root, _QUIZ_FIELDS)
+        if fields is None or not f.schema_version(fields):
+            return
+
+        lesson_id = f.identifier(fields, "lesson", "lesson")
+        entry.lesson_line = fields.key_line("lesson")
+        if lesson_id is not None:
+            entry.lesson_id = lesson_id
+            if lesson_id != path.stem:
+                f.problem(
+                    entry.lesson_line,
+                    f"lesson '{lesson_id}' does not match file name '{path.name}'",
+                )
+        pass_percent = f.integer(
+            fields, "pass_percent", "pass_percent", MIN_PASS_PERCENT, MAX_PASS_PERCENT
+        )
+        questions = self._questions(f, fields)
+        if f.count:
+            return
+        assert lesson_id is not None and pass_percent is not None and questions is not None
+        entry.quiz = Quiz(lesson_id, pass_percent, questions, path=rel)
+
+    def _questions(self, f: _File, fields: _Fields) -> tuple[Question, ...] | None:
+        items = f.sequence(fields, "questions", "questions")
+        if items is None:
+            return None
+        if len(items) < MIN_QUESTIONS:
+            f.problem(
+                fields.key_line("questions"),
+                f"quiz has {_count(len(items), 'question')} (at least {MIN_QUESTIONS})",
+            )
+        questions: list[Question] = []
+        seen: dict[str, int] = {}
+        for number, item in enumerate(items, start=1):
+            entry = f.mapping(
+                item, _QUESTION_FIELDS, prefix=f"question {number}: ", what=f"question {number}"
+            )
+            if entry is None:
+                continue
+            question_id = f.identifier(entry, "id", f"question {number} id")
+            name = f"question {question_id or number}"
+            if question_id is not None:
+                if question_id in seen:
+                    f.problem(
+                        entry.key_line("id"),
+                        f"duplicate question id '{question_id}' "
+                        f"(first on line {seen[question_id]})",
+                    )
+                else:
+                    seen[question_id] = entry.key_line("id")
+            text = f.text(entry, "text", f"{name} text", MAX_QUESTION_CHARS)
+            options = self._options(f, entry, name)
+            explanation = f.text(entry, "explanation", f"{name} explanation", MAX_EXPLANATION_CHARS)
+            if question_id and text and options is not None and explanation:
+                questions.append(Question(question_id, text, options, explanation))
+        return tuple(questions)
+
+    def _options(self, f: _File, entry: _Fields, name: str) -> tuple[Option, ...] | None:
+        items = f.sequence(entry, "options", f"{name} options")
+        if items is None:
+            return None
+        line = entry.key_line("options")
+        if len(items) < MIN_OPTIONS:
+            f.problem(line, f"{name} has {_count(len(items), 'option')} (at least {MIN_OPTIONS})")
+        elif len(items) > MAX_OPTIONS:
+            f.problem(line, f"{name} has {_count(len(items), 'option')} (at most {MAX_OPTIONS})")
+        options: list[Option] = []
+        seen: dict[str, int] = {}
+        complete = True
+        for number, item in enumerate(items, start=1):
+            label = f"{name} option {number}"
+            option = f.mapping(item, ("text",), ("correct",), prefix=f"{label}: ", what=label)
+            if option is None:
+                complete = False
+                continue
+            text = f.text(option, "text", label, MAX_OPTION_CHARS)
+            correct = False
+            if "correct" in option.entries:
+                value = f.boolean(option, "correct", f"{label} correct")
+                if value is None:
+                    complete = False
+                correct = bool(value)
+            if text is None:
+                complete = False
+                continue
+            key = _normalised_option(text)
+            if key in seen:
+                f.problem(option.key_line("text"), f"{label} repeats option {seen[key]}")
+            else:
+                seen[key] = number
+            options.append(Option(text, correct))
+        if complete:
+            correct_count = sum(option.correct for option in options)
+            if correct_count == 0:
+                f.problem(line, f"{name} has no correct option (exactly one needed)")
+            elif correct_count > 1:
+                f.problem(line, f"{name} has {correct_count} correct options (exactly one needed)")
+        return tuple(options)
+
+    # ----- cross-file references
+
+    def _check_references(self) -> None:
+        lesson_ids: dict[str, _LessonEntry] = {}
+        # A file whose name matches its id keeps the id; the other copy is the duplicate.
+        by_name_first = sorted(self.lessons, key=lambda e: (Path(e.rel).stem != e.id, e.rel))
+        for entry in by_name_first:
+            first = lesson_ids.get(entry.id)
+            if first is not None:
+                self.problems.append(
+                    Problem(
+                        entry.rel,
+                        entry.id_line,
+                        f"duplicate lesson id '{entry.id}' (also in {first.rel})",
+                    )
+                )
+                continue
+            lesson_ids[entry.id] = entry
+            topics = self.topic_ids
+            if topics is not None and entry.topic is not None and entry.topic not in topics:
+                reason = f"unknown topic '{entry.topic}' (not in lessons/{TOPICS_FILE})"
+                self.problems.append(Problem(entry.rel, entry.topic_line, reason))
+
+        quiz_for: dict[str, _QuizEntry] = {}
+        by_name_first = sorted(self.quizzes, key=lambda e: (Path(e.rel).stem != e.lesson_id, e.rel))
+        for entry in by_name_first:
+            if entry.lesson_id not in lesson_ids:
+                self.problems.append(
+                    Problem(
+                        entry.rel,
+                        entry.lesson_line,
+                        f"quiz names lesson '{entry.lesson_id}' but no such lesson exists",
+                    )
+                )
+                continue
+            first = quiz_for.get(entry.lesson_id)
+            if first is not None:
+                self.problems.append(
+                    Problem(
+                        entry.rel,
+                        entry.lesson_line,
+                        f"lesson '{entry.lesson_id}' already has a quiz in {first.rel}",
+                    )
+                )
+                continue
+            quiz_for[entry.lesson_id] = entry
+
+        for lesson_id, entry in lesson_ids.items():
+            if lesson_id not in quiz_for:
+                reason = (
+                    f"lesson '{lesson_id}' has no quiz (expected {QUIZZES_DIR}/{lesson_id}.yaml)"
+                )
+                self.problems.append(Problem(entry.rel, entry.id_line, reason))
+
+    # ----- assembly
+
+    def _curriculum(self) -> Curriculum | None:
+        topics = dict(sorted(self.topics.items(), key=lambda kv: (kv[1].order, kv[0])))
+        lessons = [entry.lesson for entry in self.lessons if entry.lesson is not None]
+        quizzes = [entry.quiz for entry in self.quizzes if entry.quiz is not None]
+        if len(lessons) != len(self.lessons) or len(quizzes) != len(self.quizzes):
+            return None
+        lessons.sort(
+            key=lambda lesson: (topics[lesson.topic].order, lesson.topic, lesson.order, lesson.id)
+        )
+        return Curriculum(
+            topics=topics,
+            lessons={lesson.id: lesson for lesson in lessons},
+            quizzes={quiz.lesson_id: quiz for quiz in quizzes},
+        )

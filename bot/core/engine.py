@@ -1,0 +1,174 @@
+"""The conversation engine: one inbound event -> one transaction -> outbound messages.
+
+The engine owns the unit of work. It commits before returning, so a channel sends the
+reply only after the step is recorded; a failed send never loses the step.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import InterfaceError as SAInterfaceError
+
+from bot.core import screens
+from bot.core.context import Context, Services
+from bot.core.matching import match_choice
+from bot.core.messages import Choice, Inbound, Kind, Outbound, Reply
+from storage import repo
+from storage.db import Database
+from storage.models import Person
+
+log = logging.getLogger(__name__)
+
+# Screens that make no sense before consent; reaching one without a person shows the menu.
+NEEDS_PERSON = {"progress", "mydata", "delete_confirm"}
+
+
+class Engine:
+    def __init__(self, database: Database, services: Services) -> None:
+        self.database = database
+        self.services = services
+        self.screens = screens.load_all()
+
+    async def handle(self, inbound: Inbound) -> Reply:
+        """Process one inbound event. Never raises for bad input; a database outage
+        yields a polite 'try again' message and records nothing."""
+        try:
+            return await self._handle(inbound)
+        except IntegrityError:
+            # A concurrent delivery of the same update won the race on its key.
+            log.info("duplicate update resolved at commit", extra={"channel": inbound.channel})
+            return Reply(duplicate=True)
+        except (OperationalError, SAInterfaceError, OSError) as exc:
+            log.warning("database unavailable: %s", type(exc).__name__)
+            return Reply([Outbound(self.services.texts("common.db_down"))])
+        except Exception:
+            # A bug must never show a resident a stack trace or silence. The transaction
+            # has rolled back, so the resident can simply try again or go to /menu.
+            log.exception("unexpected error handling an update (channel=%s)", inbound.channel)
+            return Reply([Outbound(self.services.texts("common.error"))])
+
+    async def _handle(self, inbound: Inbound) -> Reply:
+        now = self.services.clock()
+        async with self.database.transaction() as session:
+            if inbound.update_key is not None and not await repo.claim_update(
+                session, inbound.channel, inbound.update_key, now
+            ):
+                return Reply(duplicate=True)
+            account = await repo.get_or_create_account(
+                session, inbound.channel, inbound.user_id, now
+            )
+            person = await session.get(Person, account.person_id) if account.person_id else None
+            ctx = Context(
+                session=session,
+                services=self.services,
+                account=account,
+                person=person,
+                channel=inbound.channel,
+                now=now,
+                display_name=inbound.display_name,
+                database=self.database,
+            )
+            await self._dispatch(ctx, inbound)
+            final = await self._finish(ctx)
+        # Work too slow or too big for the update's transaction (building a report
+        # document) runs after the commit; its messages go before the screen's own.
+        for task in ctx.after_commit:
+            extra = await task()
+            final[-1:-1] = extra
+        return Reply(final)
+
+    async def _dispatch(self, ctx: Context, inbound: Inbound) -> None:
+        state = ctx.account.screen or {}
+        text = (inbound.text or "").strip()
+        if inbound.kind is Kind.START or text == "/start" or text.startswith("/start "):
+            payload = inbound.payload or text.removeprefix("/start").strip() or None
+            await self._start(ctx, payload)
+            return
+        if inbound.kind is Kind.TEXT and text and not text.startswith("/"):
+            for hook in screens.TEXT_HOOKS:  # codes: invites, account links, referrals
+                if await hook(ctx, text, state):
+                    return
+        if not state.get("name"):
+            # First contact without /start (Zalo always, Telegram sometimes).
+            await self._start(ctx, None)
+            return
+        if inbound.kind is Kind.MEDIA:
+            ctx.say(ctx.t("common.media"))
+            return
+        if inbound.kind is Kind.CONTACT:
+            ctx.say(ctx.t("common.contact"))
+            return
+        offered = [Choice(choice_id, label) for choice_id, label in state.get("offered", [])]
+        if inbound.kind is Kind.CHOICE:
+            chosen = next((c for c in offered if c.id == inbound.payload), None)
+            if chosen is None:
+                ctx.say(ctx.t("common.stale"))
+                return
+            await self._choose(ctx, state, chosen.id)
+            return
+        if len(text) > self.services.max_text_chars:
+            ctx.say(ctx.t("common.too_long"))
+            return
+        if text.startswith("/"):
+            await self._command(ctx, text)
+            return
+        chosen = match_choice(text, offered)
+        if chosen is not None:
+            await self._choose(ctx, state, chosen.id)
+        elif not text:
+            ctx.say(ctx.t("common.empty"))
+        else:
+            hint = "common.not_understood_numbers" if offered else "common.not_understood"
+            ctx.say(ctx.t(hint))
+
+    async def _start(self, ctx: Context, payload: str | None) -> None:
+        if payload:
+            prefix = payload.split("_", 1)[0]
+            hook = screens.START_HOOKS.get(prefix)
+            if hook is not None and await hook(ctx, payload):
+                return
+        if ctx.person is None:
+            ctx.goto("consent", first=True, source=payload)
+        else:
+            ctx.say(ctx.t("common.welcome_back", name=ctx.person.display_name or ""))
+            ctx.goto("menu")
+
+    async def _command(self, ctx: Context, text: str) -> None:
+        name = text[1:].split()[0].split("@")[0].lower() if len(text) > 1 else ""
+        command = screens.COMMANDS.get(name)
+        if command is None:
+            ctx.say(ctx.t("common.unknown_command"))
+        elif command.needs_person and ctx.person is None:
+            ctx.say(ctx.t("common.needs_consent"))
+        elif command.guard is not None and not await command.guard(ctx):
+            ctx.say(ctx.t(command.denied_key))
+        else:
+            ctx.goto(command.screen, **command.args)
+
+    async def _choose(self, ctx: Context, state: dict[str, Any], choice_id: str) -> None:
+        handler = self.screens[state["name"]]
+        await handler.choose(ctx, dict(state.get("args", {})), choice_id)
+        if ctx.next_screen is None and not ctx.account_deleted:
+            ctx.goto(state["name"], **state.get("args", {}))
+
+    async def _finish(self, ctx: Context) -> list[Outbound]:
+        """Render the screen to show now and remember it, with the choices it offers."""
+        if ctx.account_deleted:
+            return ctx.out
+        if ctx.next_screen is None:  # nothing moved: show the current screen again
+            state = ctx.account.screen or {}
+            ctx.next_screen = (state.get("name") or "menu", state.get("args", {}))
+        name, args = ctx.next_screen
+        if name in NEEDS_PERSON and ctx.person is None:
+            name, args = "menu", {}
+        view = await self.screens[name].render(ctx, args)
+        ctx.out.append(view)
+        ctx.account.screen = {
+            "name": name,
+            "args": args,
+            "offered": [[choice.id, choice.label] for choice in view.choices],
+        }
+        return ctx.out

@@ -1,0 +1,186 @@
+"""“Hỏi cán bộ”: a resident asks their village's team (/hoicanbo); members answer from
+their tools (/cauhoi) and the answer is relayed back. Unanswered questions go to the
+commune's admins after a while (bot/team/escalation.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.core.context import Context
+from bot.core.messages import Choice, Outbound
+from bot.core.roles import can, deny, guard, require, roles_of
+from bot.core.screens import command, menu_entry, screen
+from bot.core.screens.learning import menu_choice
+from bot.core.screens.team import refused
+from bot.core.screens.typed import accepts_text
+from bot.team import options
+from bot.team import questions as service
+from storage import repo, team_repo
+from storage.models import Village
+from storage.team_models import TeamQuestion
+
+LIST_QUOTE = 120
+
+
+def cancel_choice(ctx: Context) -> Choice:
+    return ctx.choice("cancel", "questions.cancel")
+
+
+@accepts_text
+@screen
+class AskTeamScreen:
+    name = "ask_team"
+
+    async def render(self, ctx: Context, args: dict[str, Any]) -> Outbound:
+        person = ctx.person
+        if person is None or not await can(ctx, "ask_team"):
+            return refused(ctx)
+        if person.village_id is None:
+            unit = ctx.services.commune.unit_label
+            return Outbound(ctx.t("questions.no_village", unit=unit), (menu_choice(ctx),))
+        village = await ctx.session.get(Village, person.village_id)
+        if await repo.team_for_village(ctx.session, person.village_id) is None:
+            text = ctx.t("questions.ask_commune", commune=ctx.services.commune.name)
+        else:
+            text = ctx.t("questions.ask", village=village.name if village else "")
+        return Outbound(text, (cancel_choice(ctx),))
+
+    async def choose(self, ctx: Context, args: dict[str, Any], choice_id: str) -> None:
+        if choice_id == "cancel":
+            ctx.say(ctx.t("questions.cancelled"))
+        ctx.goto("menu")
+
+    async def typed(self, ctx: Context, args: dict[str, Any], text: str) -> None:
+        person = ctx.person
+        if person is None or person.village_id is None or not await require(ctx, "ask_team"):
+            ctx.goto("menu")
+            return
+        waiting = await team_repo.count_open_questions_of(ctx.session, person.id)
+        if waiting >= service.MAX_OPEN_PER_PERSON:
+            ctx.say(ctx.t("questions.too_many", count=waiting))
+            ctx.goto("menu")
+            return
+        await service.ask(ctx.session, ctx.t, person, text.strip(), ctx.now)
+        hours = options.escalate_hours(ctx.services)
+        ctx.say(ctx.t("questions.sent", hours=f"{hours:g}"))
+        ctx.goto("menu")
+
+
+async def answerable(ctx: Context) -> list[TeamQuestion]:
+    """Open questions this person may answer: their team's, and for admins those
+    escalated to the commune."""
+    roles = await roles_of(ctx)
+    commune_id = ctx.services.commune.id
+    found: dict[int, TeamQuestion] = {}
+    if roles.team is not None and await can(
+        ctx, "answer_questions", village_id=roles.team.village_id
+    ):
+        for q in await team_repo.open_questions(
+            ctx.session, commune_id=commune_id, team_id=roles.team.team_id
+        ):
+            found[q.id] = q
+    if roles.is_admin and await can(ctx, "answer_questions"):
+        for q in await team_repo.open_questions(
+            ctx.session, commune_id=commune_id, escalated_only=True
+        ):
+            found[q.id] = q
+    return sorted(found.values(), key=lambda q: q.asked_at)
+
+
+async def may_answer(ctx: Context, question: TeamQuestion | None) -> bool:
+    if question is None or question.commune_id != ctx.services.commune.id:
+        return False
+    roles = await roles_of(ctx)
+    if roles.is_admin and await can(ctx, "answer_questions"):
+        return True  # admins may answer any question of their commune
+    team = roles.team
+    return (
+        team is not None
+        and question.team_id == team.team_id
+        and await can(ctx, "answer_questions", village_id=team.village_id)
+    )
+
+
+def _back(ctx: Context, is_team: bool) -> Choice:
+    return ctx.choice("team", "team.back") if is_team else ctx.choice("admin", "admin.back")
+
+
+@screen
+class TeamQuestionsScreen:
+    name = "team_questions"
+
+    async def render(self, ctx: Context, args: dict[str, Any]) -> Outbound:
+        if not await can(ctx, "answer_questions"):
+            return refused(ctx)
+        questions = await answerable(ctx)
+        lines = [ctx.t("questions.list_title") if questions else ctx.t("questions.list_empty")]
+        choices = []
+        for n, question in enumerate(questions, start=1):
+            name, village = await service.asker_labels(ctx.session, ctx.t, question.person_id)
+            lines.append(
+                ctx.t(
+                    "questions.list_line",
+                    n=n,
+                    name=name,
+                    village=village,
+                    when=question.asked_at.astimezone(ctx.services.tz).strftime("%d/%m %H:%M"),
+                    text=service.quote(question.text, LIST_QUOTE),
+                )
+            )
+            choices.append(ctx.choice(f"q:{question.id}", "questions.pick", n=n))
+        roles = await roles_of(ctx)
+        choices.append(_back(ctx, roles.team is not None))
+        choices.append(menu_choice(ctx))
+        return Outbound("\n".join(lines), tuple(choices))
+
+    async def choose(self, ctx: Context, args: dict[str, Any], choice_id: str) -> None:
+        if not choice_id.startswith("q:"):
+            ctx.goto(choice_id if choice_id in ("team", "admin") else "menu")
+            return
+        question = await ctx.session.get(TeamQuestion, int(choice_id[2:]))
+        if not await may_answer(ctx, question):
+            deny(ctx, "answer_questions")
+            return
+        ctx.goto("team_answer", question=question.id)
+
+
+@accepts_text
+@screen
+class AnswerScreen:
+    name = "team_answer"
+
+    async def render(self, ctx: Context, args: dict[str, Any]) -> Outbound:
+        question = await ctx.session.get(TeamQuestion, int(args.get("question", 0)))
+        if not await may_answer(ctx, question):
+            return refused(ctx)
+        name, village = await service.asker_labels(ctx.session, ctx.t, question.person_id)
+        text = ctx.t("questions.answer_ask", name=name, village=village, text=question.text)
+        return Outbound(text, (cancel_choice(ctx),))
+
+    async def choose(self, ctx: Context, args: dict[str, Any], choice_id: str) -> None:
+        ctx.goto("team_questions")
+
+    async def typed(self, ctx: Context, args: dict[str, Any], text: str) -> None:
+        question = await ctx.session.get(TeamQuestion, int(args.get("question", 0)))
+        if ctx.person is None or not await may_answer(ctx, question):
+            deny(ctx, "answer_questions")
+            return
+        if question.answered_at is not None or not await service.answer(
+            ctx.session, ctx.t, question, answer_text=text.strip(), by=ctx.person.id, now=ctx.now
+        ):
+            ctx.say(ctx.t("questions.answered_already"))
+        else:
+            ctx.say(ctx.t("questions.answer_sent"))
+        ctx.goto("team_questions")
+
+
+async def may_ask(ctx: Context) -> bool:
+    """The menu offers "Hỏi cán bộ" to residents who said where they live."""
+    return (
+        ctx.person is not None and ctx.person.village_id is not None and await can(ctx, "ask_team")
+    )
+
+
+command("hoicanbo", "ask_team", needs_person=True, guard=guard("ask_team"))
+menu_entry("ask_team", "questions.menu_entry", "ask_team", may_ask)
+command("cauhoi", "team_questions", needs_person=True, guard=guard("answer_questions"))

@@ -1,0 +1,130 @@
+"""The quiz: one question at a time, options shuffled per attempt, feedback at once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.core.context import Context
+from bot.core.messages import Choice, Outbound
+from bot.core.screens import screen
+from bot.core.screens.learning import menu_choice, open_lesson
+from storage import repo
+from storage.models import QuizAttempt
+
+LETTERS = "ABCD"
+
+
+def new_attempt(ctx: Context, lesson_id: str) -> dict[str, Any]:
+    quiz = ctx.services.curriculum.quizzes[lesson_id]
+    orders = []
+    for question in quiz.questions:
+        order = list(range(len(question.options)))
+        ctx.services.rng.shuffle(order)
+        orders.append(order)
+    return {
+        "lesson": lesson_id,
+        "q": 0,
+        "orders": orders,
+        "answers": [],
+        "started": ctx.now.isoformat(),
+    }
+
+
+@screen
+class QuizScreen:
+    name = "quiz"
+
+    async def render(self, ctx: Context, args: dict[str, Any]) -> Outbound:
+        quiz = ctx.services.curriculum.quizzes[args["lesson"]]
+        index = int(args["q"])
+        question = quiz.questions[index]
+        order = args["orders"][index]
+        lines = [ctx.t("quiz.question", n=index + 1, total=len(quiz.questions)), question.text]
+        choices = tuple(
+            Choice(f"a{shown}", question.options[original].text)
+            for shown, original in enumerate(order)
+        )
+        return Outbound("\n".join(lines), choices)
+
+    async def choose(self, ctx: Context, args: dict[str, Any], choice_id: str) -> None:
+        quiz = ctx.services.curriculum.quizzes[args["lesson"]]
+        index = int(args["q"])
+        question = quiz.questions[index]
+        original = args["orders"][index][int(choice_id[1:])]
+        correct = original == question.correct_index
+        right_text = question.options[question.correct_index].text
+        if correct:
+            ctx.say(ctx.t("quiz.right", explanation=question.explanation))
+        else:
+            ctx.say(ctx.t("quiz.wrong", answer=right_text, explanation=question.explanation))
+        answers = [*args["answers"], {"question": question.id, "chosen": original, "ok": correct}]
+        if index + 1 < len(quiz.questions):
+            ctx.goto(self.name, **{**args, "q": index + 1, "answers": answers})
+            return
+        await self._finish(ctx, args, answers)
+
+    async def _finish(self, ctx: Context, args: dict[str, Any], answers: list[dict]) -> None:
+        lesson_id = args["lesson"]
+        quiz = ctx.services.curriculum.quizzes[lesson_id]
+        score = sum(1 for answer in answers if answer["ok"])
+        passed = quiz.passed(score)
+        if ctx.person is not None:
+            ctx.session.add(
+                QuizAttempt(
+                    person_id=ctx.person.id,
+                    lesson_id=lesson_id,
+                    answers=answers,
+                    score=score,
+                    total=len(quiz.questions),
+                    passed=passed,
+                    started_at=datetime.fromisoformat(args["started"]),
+                    finished_at=ctx.now,
+                )
+            )
+            await ctx.record("quiz_passed" if passed else "quiz_failed", lesson_id=lesson_id)
+            if passed:
+                row = await repo.get_progress(ctx.session, ctx.person.id, lesson_id)
+                if row is not None and row.passed_at is None:
+                    row.passed_at = ctx.now
+        ctx.goto(
+            "quiz_result", lesson=lesson_id, score=score, total=len(quiz.questions), passed=passed
+        )
+
+
+@screen
+class QuizResultScreen:
+    name = "quiz_result"
+
+    async def render(self, ctx: Context, args: dict[str, Any]) -> Outbound:
+        curriculum = ctx.services.curriculum
+        lesson = curriculum.lessons[args["lesson"]]
+        quiz = curriculum.quizzes[lesson.id]
+        key = "quiz.passed" if args["passed"] else "quiz.failed"
+        text = ctx.t(key, score=args["score"], total=args["total"], percent=quiz.pass_percent)
+        choices: list[Choice] = []
+        if args["passed"]:
+            progress = (
+                await repo.progress_by_lesson(ctx.session, ctx.person.id) if ctx.person else {}
+            )
+            done = {lid for lid, row in progress.items() if row.passed_at}
+            following = curriculum.next_lesson_after(lesson.id, done)
+            if following is not None:
+                choices.append(ctx.choice(f"l:{following.id}", "quiz.next", title=following.title))
+            else:
+                text += "\n\n" + ctx.t("progress.all_done")
+        else:
+            choices.append(ctx.choice("retry", "quiz.retry"))
+            choices.append(ctx.choice("reread", "quiz.reread"))
+        choices.append(menu_choice(ctx))
+        return Outbound(text, tuple(choices))
+
+    async def choose(self, ctx: Context, args: dict[str, Any], choice_id: str) -> None:
+        if choice_id.startswith("l:"):
+            await open_lesson(ctx, choice_id[2:])
+        elif choice_id == "retry":
+            ctx.goto("quiz", **new_attempt(ctx, args["lesson"]))
+        elif choice_id == "reread":
+            ctx.goto("lesson", lesson=args["lesson"], card=0)
+        else:
+            ctx.goto("menu")

@@ -1,0 +1,184 @@
+"""Daily lesson reminders: `/nhacnho` to choose the hour or turn them off and on, and
+the `nudge` screen a reminder puts in front of the resident.
+
+The reminder is sent by the scheduler, outside any conversation. So that its "Học ngay"
+button is accepted (the engine only takes choices the current screen offered), the
+scheduler stores the `nudge` screen on the account when it sends one (see
+`bot.scheduling.nudges`). The nudge keeps the screen it replaced: "Học ngay" on the same
+lesson puts the resident back on the card or quiz question where they stopped.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.core.context import Context
+from bot.core.matching import fold
+from bot.core.messages import Choice, Outbound
+from bot.core.screens import command, screen, text_hook
+from bot.core.screens.learning import menu_choice, open_lesson
+from config.settings import SchedulerSettings
+from storage import repo
+from storage import scheduling_repo as sched_repo
+
+# Screens a nudge may take the place of: nothing is being typed or decided there.
+IDLE_SCREENS = frozenset({"menu", "catalogue", "topic", "progress", "help", "nudge", "reminders"})
+# Screens a nudge replaces but can put back ("Học ngay" on the same lesson).
+RESUMABLE_SCREENS = frozenset({"lesson", "quiz"})
+
+_TYPED_HOUR = re.compile(r"^(\d{1,2})\s*(h|g|gio|00)?$")
+
+
+def reminder_settings(ctx: Context) -> SchedulerSettings:
+    return ctx.services.scheduler
+
+
+def hour_label(ctx: Context, hour: int) -> str:
+    return ctx.t("reminders.hour", hour=hour)
+
+
+@screen
+class RemindersScreen:
+    name = "reminders"
+
+    async def render(self, ctx: Context, args: dict[str, Any]) -> Outbound:
+        settings = reminder_settings(ctx)
+        state = (
+            await sched_repo.find_reminder_state(ctx.session, ctx.person.id) if ctx.person else None
+        )
+        enabled = state is None or state.enabled
+        chosen = state.hour if state is not None and state.hour is not None else settings.nudge_hour
+        if enabled:
+            lines = [ctx.t("reminders.on", hour=hour_label(ctx, chosen)), ctx.t("reminders.ask")]
+        else:
+            lines = [ctx.t("reminders.off"), ctx.t("reminders.ask")]
+        choices = []
+        for hour in settings.nudge_hours:
+            label = hour_label(ctx, hour)
+            if enabled and hour == chosen:
+                label = ctx.t("reminders.current", label=label)
+            choices.append(Choice(f"h:{hour}", label))
+        if enabled:
+            choices.append(ctx.choice("off", "reminders.turn_off"))
+        else:
+            choices.append(ctx.choice("on", "reminders.turn_on"))
+        choices.append(menu_choice(ctx))
+        return Outbound("\n".join(lines), tuple(choices), columns=3)
+
+    async def choose(self, ctx: Context, args: dict[str, Any], choice_id: str) -> None:
+        if ctx.person is None:
+            ctx.goto("menu")
+            return
+        if choice_id.startswith("h:"):
+            await set_hour(ctx, int(choice_id[2:]))
+        elif choice_id in ("off", "on"):
+            state = await sched_repo.reminder_state(ctx.session, ctx.person.id)
+            state.enabled = choice_id == "on"
+            if state.enabled:
+                hour = state.hour if state.hour is not None else reminder_settings(ctx).nudge_hour
+                ctx.say(ctx.t("reminders.turned_on", hour=hour_label(ctx, hour)))
+            else:
+                ctx.say(ctx.t("reminders.turned_off"))
+            ctx.goto(self.name)
+        else:
+            ctx.goto("menu")
+
+
+async def set_hour(ctx: Context, hour: int) -> None:
+    """Remind at `hour` (local) from now on; an hour in the quiet hours is refused."""
+    settings = reminder_settings(ctx)
+    if ctx.person is None:
+        return
+    if settings.is_quiet(hour):
+        ctx.say(
+            ctx.t(
+                "reminders.quiet",
+                start=hour_label(ctx, settings.quiet_start),
+                end=hour_label(ctx, settings.quiet_end),
+            )
+        )
+    else:
+        state = await sched_repo.reminder_state(ctx.session, ctx.person.id)
+        state.hour = hour
+        state.enabled = True
+        ctx.say(ctx.t("reminders.saved", hour=hour_label(ctx, hour)))
+    ctx.goto(RemindersScreen.name)
+
+
+@text_hook
+async def typed_hour(ctx: Context, text: str, state: dict[str, Any]) -> bool:
+    """On /nhacnho, "8h", "20 giờ" or "22" (beyond the numbered choices) is an hour."""
+    if state.get("name") != RemindersScreen.name or ctx.person is None:
+        return False
+    match = _TYPED_HOUR.match(fold(text))
+    if match is None:
+        return False
+    hour, offered = int(match.group(1)), state.get("offered", [])
+    shown_hours = {int(cid[2:]) for cid, _ in offered if cid.startswith("h:")}
+    if hour > 23:
+        return False
+    # A plain number is a list number ("1" picks the first choice) unless it is one of
+    # the hours shown: "7" next to "7 giờ" means 7 o'clock, not the 7th line, which
+    # would turn reminders off without the resident meaning to.
+    if match.group(2) is None and hour <= len(offered) and hour not in shown_hours:
+        return False
+    await set_hour(ctx, hour)
+    return True
+
+
+@screen
+class NudgeScreen:
+    name = "nudge"
+
+    async def render(self, ctx: Context, args: dict[str, Any]) -> Outbound:
+        lesson = ctx.services.curriculum.lessons.get(args.get("lesson", ""))
+        if lesson is None:  # content changed since the nudge was sent
+            return Outbound(ctx.t("menu.text"), (menu_choice(ctx),))
+        name = ctx.person.display_name if ctx.person else None
+        hello = ctx.t("reminders.nudge.hello", name=name) if name else None
+        started = bool(args.get("started"))
+        body = ctx.t(
+            "reminders.nudge.continue" if started else "reminders.nudge.start",
+            title=lesson.title,
+            minutes=lesson.minutes,
+        )
+        text = f"{hello or ctx.t('reminders.nudge.hello_anonymous')}\n{body}"
+        return Outbound(
+            text,
+            (
+                ctx.choice(f"l:{lesson.id}", "reminders.nudge.open"),
+                ctx.choice("reminders", "reminders.nudge.settings"),
+                menu_choice(ctx),
+            ),
+        )
+
+    async def choose(self, ctx: Context, args: dict[str, Any], choice_id: str) -> None:
+        if not choice_id.startswith("l:"):
+            ctx.goto(choice_id if choice_id == "reminders" else "menu")
+            return
+        lesson_id = choice_id[2:]
+        resume = args.get("resume") or {}
+        if resume.get("args", {}).get("lesson") == lesson_id:
+            ctx.goto(resume["name"], **resume["args"])  # back where they stopped
+            return
+        await open_lesson(ctx, lesson_id)
+        if ctx.person is not None:
+            row = await repo.get_progress(ctx.session, ctx.person.id, lesson_id)
+            if row is not None and row.card_index > 0:
+                ctx.goto("lesson", lesson=lesson_id, card=row.card_index)
+
+
+def nudge_args(lesson_id: str, started: bool, current: dict[str, Any]) -> dict[str, Any] | None:
+    """Args of the nudge screen replacing `current`, or None when the resident is in the
+    middle of something else (a form, a team screen) that a nudge must not take over."""
+    name = current.get("name")
+    args: dict[str, Any] = {"lesson": lesson_id, "started": started}
+    if name in RESUMABLE_SCREENS:
+        args["resume"] = {"name": name, "args": current.get("args", {})}
+    elif name and name not in IDLE_SCREENS:
+        return None
+    return args
+
+
+command("nhacnho", RemindersScreen.name, needs_person=True)

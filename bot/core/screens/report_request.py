@@ -1,0 +1,223 @@
+"""Reports in chat (/baocao): pick a period, pick a format, receive the document.
+
+Commune admins get the whole commune with team members' names; team members and
+leaders get their own team's village without names; residents are refused. The role
+is checked again on every choice (a forged or stale button gets nothing).
+
+The document is built after the update's commit (`ctx.after_commit`): rendering takes
+a moment and `export_report` writes its own audit entry, which must not wait on (or
+hold) the update's transaction. Every export is audited as "report_export".
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.core.context import Context
+from bot.core.messages import Choice, Document, Outbound
+from bot.core.roles import allowed, can, deny, guard, roles_of
+from bot.core.screens import command, menu_entry, screen
+from bot.core.screens.learning import menu_choice
+from bot.core.screens.team import refused
+from bot.reports import periods
+from bot.reports.periods import Period
+from storage.models import Commune, Village
+
+log = logging.getLogger(__name__)
+
+# Team members and leaders see their own village, admins the whole commune: exactly
+# the reach of "village_view", so no new action is needed in the role matrix.
+ACTION = "village_view"
+PERIOD_CODES = ("y0", "y1", "q", "m", "all")
+FORMAT_CODES = ("xlsx", "docx", "pdf", "csv")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the person writing may export."""
+
+    village_code: str | None  # None: the whole commune
+    scope_name: str
+    include_names: bool
+    home: str  # the screen to go back to: "admin" or "team"
+
+
+async def scope_of(ctx: Context) -> Scope | None:
+    """Admins: the commune, with names. Team members/leaders: their village. Else None."""
+    if ctx.person is None or not await can(ctx, ACTION):
+        return None
+    if await can(ctx, "admin_tools"):
+        return Scope(None, ctx.services.commune.name, True, "admin")
+    grant = (await roles_of(ctx)).team
+    if grant is None or grant.village_id is None:
+        return None
+    if not await can(ctx, ACTION, village_id=grant.village_id):
+        return None
+    village = await ctx.session.get(Village, grant.village_id)
+    if village is None:
+        return None
+    return Scope(village.code, village.name, False, "team")
+
+
+def current_report_month(now: datetime) -> tuple[int, int]:
+    """(year, month) of the reporting month `now` falls in (15/12 opens January)."""
+    local = now.astimezone(periods.TZ)
+    year, month = local.year, local.month
+    if local.day >= periods.CUTOFF_DAY:
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return year, month
+
+
+async def resolve_period(ctx: Context, code: str) -> Period | None:
+    """The period a choice stands for, computed now; None for an unknown code."""
+    year = periods.current_report_year(ctx.now)
+    if code == "y0":
+        return periods.report_year(year)
+    if code == "y1":
+        return periods.report_year(year - 1)
+    month_year, month = current_report_month(ctx.now)
+    if code == "q":
+        return periods.report_quarter(month_year, (month - 1) // 3 + 1)
+    if code == "m":
+        return periods.report_month(month_year, month)
+    if code == "all":
+        commune = await ctx.session.get(Commune, ctx.services.commune.id)
+        if commune is None:
+            return None
+        try:
+            return periods.since_launch(commune.launch_date, ctx.now)
+        except ValueError:  # the campaign has not started yet
+            return None
+    return None
+
+
+def back_choice(ctx: Context, scope: Scope) -> Choice:
+    key = "admin.back" if scope.home == "admin" else "team.back"
+    return ctx.choice(scope.home, key)
+
+
+@screen
+class ReportPeriodScreen:
+    name = "report_request"
+
+    async def render(self, ctx: Context, args: dict[str, Any]) -> Outbound:
+        scope = await scope_of(ctx)
+        if scope is None:
+            return refused(ctx)
+        year = periods.current_report_year(ctx.now)
+        choices = [
+            ctx.choice("p:y0", "report_request.period_year", year=year),
+            ctx.choice("p:y1", "report_request.period_year", year=year - 1),
+            ctx.choice("p:q", "report_request.period_quarter"),
+            ctx.choice("p:m", "report_request.period_month"),
+            ctx.choice("p:all", "report_request.period_all"),
+            back_choice(ctx, scope),
+            menu_choice(ctx),
+        ]
+        text = ctx.t("report_request.choose_period", scope=scope.scope_name)
+        return Outbound(text, tuple(choices))
+
+    async def choose(self, ctx: Context, args: dict[str, Any], choice_id: str) -> None:
+        if choice_id in ("menu", "admin", "team"):
+            ctx.goto(choice_id)
+            return
+        if await scope_of(ctx) is None:
+            deny(ctx, ACTION)
+            return
+        code = choice_id.removeprefix("p:")
+        if not choice_id.startswith("p:") or code not in PERIOD_CODES:
+            ctx.goto(self.name)
+        elif await resolve_period(ctx, code) is None:
+            ctx.say(ctx.t("report_request.period_unavailable"))
+            ctx.goto(self.name)
+        else:
+            ctx.goto("report_format", period=code)
+
+
+@screen
+class ReportFormatScreen:
+    name = "report_format"
+
+    async def render(self, ctx: Context, args: dict[str, Any]) -> Outbound:
+        scope = await scope_of(ctx)
+        if scope is None:
+            return refused(ctx)
+        period = await resolve_period(ctx, str(args.get("period", "")))
+        if period is None:
+            return Outbound(ctx.t("report_request.period_unavailable"), (menu_choice(ctx),))
+        choices = [ctx.choice(f"f:{fmt}", f"report_request.formats.{fmt}") for fmt in FORMAT_CODES]
+        choices += [ctx.choice("report_request", "report_request.back_period"), menu_choice(ctx)]
+        text = ctx.t("report_request.choose_format", period=period.label)
+        return Outbound(text, tuple(choices), columns=2)
+
+    async def choose(self, ctx: Context, args: dict[str, Any], choice_id: str) -> None:
+        if choice_id in ("menu", "report_request"):
+            ctx.goto(choice_id)
+            return
+        scope = await scope_of(ctx)
+        if scope is None or ctx.person is None:
+            deny(ctx, ACTION)
+            return
+        fmt = choice_id.removeprefix("f:")
+        period = await resolve_period(ctx, str(args.get("period", "")))
+        if not choice_id.startswith("f:") or fmt not in FORMAT_CODES or period is None:
+            ctx.goto("report_request")
+            return
+        ctx.after_commit.append(
+            report_task(ctx, scope, period, fmt, actor=f"person:{ctx.person.id}")
+        )
+        ctx.goto(scope.home)
+
+
+def report_task(
+    ctx: Context, scope: Scope, period: Period, fmt: str, *, actor: str
+) -> Callable[[], Awaitable[list[Outbound]]]:
+    """The work to run after the commit: build, audit (in `export_report`), hand over.
+
+    Only plain values are captured: the update's session is closed by then."""
+    from bot.reports.exports import CONTENT_TYPES, export_report, report_filename
+
+    services = ctx.services
+    database = ctx.database  # used after the commit, outside this update's transaction
+    assert database is not None, "the engine hands every context its database"
+    now = ctx.now
+
+    async def build() -> list[Outbound]:
+        try:
+            export = await export_report(
+                database,
+                services.commune.id,
+                period,
+                fmt,
+                village_code=scope.village_code,
+                include_names=scope.include_names,
+                actor=actor,
+                curriculum=services.curriculum,
+                now=now,
+            )
+        except Exception as exc:  # audited as failed by export_report; never raise here
+            log.error("chat report not built: %s", type(exc).__name__)
+            return [Outbound(services.texts("report_request.failed"))]
+        total = export.report.total
+        summary = services.texts(
+            "report_request.summary",
+            scope=scope.scope_name,
+            period=period.label,
+            registered=total.registered,
+            basic=total.basic_cum,
+            reached=total.households_reached,
+            households=total.households_total,
+        )
+        name = report_filename(services.commune.code, period, fmt, scope.village_code)
+        document = Document(name, CONTENT_TYPES[fmt], export.data)
+        return [Outbound(summary, document=document)]
+
+    return build
+
+
+command("baocao", "report_request", needs_person=True, guard=guard(ACTION))
+menu_entry("report_request", "report_request.menu_entry", "report_request", allowed(ACTION))

@@ -1,0 +1,464 @@
+"""A realistic commune's worth of activity, for demos, manual checks and benchmarks.
+
+Deterministic for a seed: households per village, teams of 4-10 members (one leader),
+residents with age groups, households and referrals, then a funnel of lessons and quizzes
+spread over the months after launch, with the cases reports must get right: residents
+who move village, delete their data, or link a second messenger. Teams visit households
+(some visits verified) and help residents without a phone through lessons.
+
+Rows are plain tuples in table column order with ids assigned here, so they can be
+written in bulk: `executemany` on any database, or COPY on PostgreSQL (`bench/reports.py`).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.reports.periods import TZ
+from bot.reports.texts import ReportTexts
+from storage.models import ParticipationEvent, Person
+from storage.team_models import (
+    VISIT_SERVICES,
+    AssistedLearning,
+    Household,
+    StaffRole,
+    SupportVisit,
+)
+
+AGE_WEIGHTS = {"duoi35": 35, "35-59": 40, "tu60": 20, None: 5}
+SERVICE_WEIGHTS = (20, 18, 14, 14, 16, 8, 5, 5)  # in VISIT_SERVICES order
+DAY = timedelta(days=1)
+
+# Column orders of the rows produced below (also the COPY column lists).
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "households": ("id", "village_id", "code", "head_name", "created_at"),
+    "people": (
+        "id",
+        "commune_id",
+        "display_name",
+        "phone",
+        "village_id",
+        "age_group",
+        "attributed_team_id",
+        "source",
+        "household_id",
+        "referred_by_person_id",
+        "merged_into_person_id",
+        "created_at",
+        "deleted_at",
+    ),
+    "staff_roles": (
+        "id",
+        "person_id",
+        "role",
+        "commune_id",
+        "team_id",
+        "referral_code",
+        "created_at",
+        "revoked_at",
+    ),
+    "participation_events": (
+        "id",
+        "occurred_at",
+        "kind",
+        "person_id",
+        "commune_id",
+        "village_id",
+        "team_id",
+        "channel",
+        "lesson_id",
+    ),
+    "support_visits": (
+        "id",
+        "household_id",
+        "member_person_id",
+        "team_id",
+        "village_id",
+        "commune_id",
+        "services",
+        "note",
+        "visited_at",
+        "verification_asked_at",
+        "verified_at",
+        "verified_by_person_id",
+    ),
+    "assisted_learning": (
+        "id",
+        "member_person_id",
+        "team_id",
+        "village_id",
+        "commune_id",
+        "household_id",
+        "learner_key",
+        "lesson_id",
+        "at",
+    ),
+}
+TABLES = {
+    "households": Household.__table__,
+    "people": Person.__table__,
+    "staff_roles": StaffRole.__table__,
+    "participation_events": ParticipationEvent.__table__,
+    "support_visits": SupportVisit.__table__,
+    "assisted_learning": AssistedLearning.__table__,
+}
+
+
+@dataclass(frozen=True)
+class VillageRef:
+    id: int
+    code: str
+    households_total: int
+
+
+@dataclass(frozen=True)
+class TeamRef:
+    id: int
+    code: str
+    village_id: int
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How residents behave; the defaults give a plausible funnel."""
+
+    start_first_lesson: float = 0.85
+    continue_next_lesson: float = 0.8
+    complete_started_lesson: float = 0.9
+    pass_each_attempt: float = 0.7
+    max_quiz_attempts: int = 3
+    reopen_lesson: float = 0.15  # a lesson started again later (another lesson_started)
+    referred: float = 0.4
+    with_household: float = 0.7
+    movers: float = 0.03
+    deleters: float = 0.01
+    two_messengers: float = 0.02
+    visits_per_household: float = 0.6
+    verified_visits: float = 0.6
+    assisted_per_household: float = 0.04
+
+
+@dataclass
+class DemoRows:
+    """Rows per table in `COLUMNS` order, ready for bulk insert."""
+
+    tables: dict[str, list[tuple[Any, ...]]] = field(
+        default_factory=lambda: {name: [] for name in COLUMNS}
+    )
+
+    def count(self, table: str) -> int:
+        return len(self.tables[table])
+
+
+@lru_cache(maxsize=1)
+def _name_parts() -> tuple[list[str], list[str], list[str]]:
+    t = ReportTexts()
+    return tuple(t(f"demo.{part}_names").split() for part in ("family", "middle", "given"))  # type: ignore[return-value]
+
+
+def _name(rng: random.Random) -> str:
+    family, middle, given = _name_parts()
+    return f"{rng.choice(family)} {rng.choice(middle)} {rng.choice(given)}"
+
+
+def generate(
+    *,
+    commune_id: int,
+    launch: date,
+    villages: Sequence[VillageRef],
+    teams: Sequence[TeamRef],
+    lessons: Sequence[tuple[str, bool]],
+    residents: int,
+    months: int,
+    seed: int,
+    first_ids: dict[str, int] | None = None,
+    profile: Profile = Profile(),
+) -> DemoRows:
+    """Rows for one commune; the same arguments always give the same rows."""
+    gen = _Generator(commune_id, launch, villages, teams, lessons, months, seed, profile)
+    gen.next_id = dict(first_ids or {name: 1 for name in COLUMNS})
+    gen.households()
+    gen.teams()
+    for _ in range(residents):
+        gen.resident()
+    gen.finish_events()
+    gen.visits()
+    gen.assisted()
+    return gen.out
+
+
+class _Generator:
+    def __init__(
+        self,
+        commune_id: int,
+        launch: date,
+        villages: Sequence[VillageRef],
+        teams: Sequence[TeamRef],
+        lessons: Sequence[tuple[str, bool]],
+        months: int,
+        seed: int,
+        profile: Profile,
+    ) -> None:
+        self.rng = random.Random(seed)
+        self.commune_id = commune_id
+        self.villages = list(villages)
+        self.team_list = sorted(teams, key=lambda x: x.code)
+        self.team_of_village = {team.village_id: team for team in reversed(self.team_list)}
+        self.lesson_ids = [lesson_id for lesson_id, _ in lessons]
+        self.profile = profile
+        self.start = datetime.combine(launch, time(7, 30), tzinfo=TZ).astimezone(UTC)
+        self.end = self.start + timedelta(days=round(30.44 * months))
+        self.span = (self.end - self.start).total_seconds()
+        self.out = DemoRows()
+        self.next_id: dict[str, int] = {}
+        self.homes: dict[int, list[int]] = {}
+        self.crews: dict[int, list[tuple[int, datetime | None]]] = {}
+        self.weights = [max(v.households_total, 1) for v in self.villages]
+
+    def id(self, table: str) -> int:
+        value = self.next_id[table]
+        self.next_id[table] = value + 1
+        return value
+
+    def row(self, table: str, *values: Any) -> None:
+        self.out.tables[table].append(values)
+
+    def moment(self) -> datetime:
+        return self.start + timedelta(seconds=self.span * self.rng.random())
+
+    def households(self) -> None:
+        for village in self.villages:
+            homes = self.homes.setdefault(village.id, [])
+            for n in range(village.households_total):
+                hid = self.id("households")
+                homes.append(hid)
+                code = f"{village.code}-{n + 1:04d}"
+                created = self.start - 30 * DAY
+                self.row("households", hid, village.id, code, _name(self.rng), created)
+
+    def teams(self) -> None:
+        rng = self.rng
+        for team in self.team_list:
+            crew = self.crews.setdefault(team.id, [])
+            for n in range(rng.randint(4, 10)):
+                pid = self.id("people")
+                joined = self.start - rng.randint(5, 30) * DAY
+                age = rng.choice(("duoi35", "35-59"))
+                self.row(
+                    "people", pid, self.commune_id, _name(rng), None, team.village_id, age,
+                    None, None, None, None, None, joined, None,
+                )  # fmt: skip
+                revoked = self.moment() if rng.random() < 0.05 else None
+                role = "leader" if n == 0 else "member"
+                self.row(
+                    "staff_roles", self.id("staff_roles"), pid, role, self.commune_id, team.id,
+                    f"R{pid}", joined, revoked,
+                )  # fmt: skip
+                crew.append((pid, revoked))
+
+    def event(self, at: datetime, kind: str, pid: int, place: tuple[int | None, int | None],
+              channel: str, lesson: str | None = None) -> None:  # fmt: skip
+        village, team = place
+        self.row("participation_events", 0, at, kind, pid, self.commune_id, village, team,
+                 channel, lesson)  # fmt: skip
+
+    def resident(self) -> None:
+        """One resident's whole story: sign-up, maybe a move, lessons, maybe deletion."""
+        rng, p = self.rng, self.profile
+        village = rng.choices(self.villages, self.weights)[0]
+        team = self.team_of_village.get(village.id)
+        referrer = attributed = None
+        if team is not None and self.crews.get(team.id) and rng.random() < p.referred:
+            referrer = rng.choice(self.crews[team.id])[0]
+            attributed = team.id
+        registered_at = self.start + timedelta(seconds=self.span * rng.betavariate(1.3, 2.2))
+        channel = "zalo" if rng.random() < 0.7 else "telegram"
+        other_channel = "telegram" if channel == "zalo" else "zalo"
+        pid = self.id("people")
+        homes = self.homes.get(village.id) or []
+        household = rng.choice(homes) if homes and rng.random() < p.with_household else None
+        age = rng.choices(list(AGE_WEIGHTS), list(AGE_WEIGHTS.values()))[0]
+        home = (village.id, attributed or (team.id if team else None))
+
+        moved_at, new_home = None, home
+        if len(self.villages) > 1 and rng.random() < p.movers:
+            moved_at = registered_at + rng.randint(10, 120) * DAY
+            other = rng.choice([v for v in self.villages if v.id != village.id])
+            other_team = self.team_of_village.get(other.id)
+            new_home = (other.id, attributed or (other_team.id if other_team else None))
+        deleted_at = None
+        if rng.random() < p.deleters:
+            deleted_at = registered_at + rng.randint(3, 200) * DAY
+        second = self.id("people") if rng.random() < p.two_messengers else None
+        switch_at = registered_at + rng.randint(5, 60) * DAY if second else None
+
+        def place(at: datetime) -> tuple[int, int | None]:
+            return new_home if moved_at is not None and at >= moved_at else home
+
+        def alive(at: datetime) -> bool:
+            return at < self.end and (deleted_at is None or at < deleted_at)
+
+        unplaced = (None, attributed)
+        self.event(registered_at, "registered", pid, unplaced, channel)
+        self.event(registered_at, "consented", pid, unplaced, channel)
+        self.event(registered_at + timedelta(seconds=40), "village_set", pid, home, channel)
+        if moved_at is not None and alive(moved_at):
+            self.event(moved_at, "village_set", pid, new_home, channel)
+        linked = second is not None and switch_at is not None and alive(switch_at)
+        if linked:  # the second messenger is linked later; later lessons happen there
+            assert second is not None and switch_at is not None
+            self.event(switch_at, "registered", second, unplaced, other_channel)
+            self.event(switch_at, "consented", second, unplaced, other_channel)
+            after = switch_at + timedelta(seconds=30)
+            self.event(after, "village_set", second, place(after), other_channel)
+
+        at = registered_at + timedelta(minutes=2)
+        if rng.random() < p.start_first_lesson:
+            for index, lesson_id in enumerate(self.lesson_ids):
+                if index and rng.random() > p.continue_next_lesson:
+                    break
+                if index:
+                    at += timedelta(seconds=rng.expovariate(1 / (4 * 86400)))
+                if not alive(at):
+                    break
+                who, ch = pid, channel
+                if linked and switch_at is not None and at >= switch_at:
+                    who, ch = second, other_channel  # type: ignore[assignment]
+                where = place(at)
+                self.event(at, "lesson_started", who, where, ch, lesson_id)
+                if rng.random() < p.reopen_lesson and alive(at + 2 * DAY):
+                    self.event(at + 2 * DAY, "lesson_started", who, where, ch, lesson_id)
+                at += timedelta(minutes=rng.randint(3, 15))
+                if rng.random() > p.complete_started_lesson or not alive(at):
+                    break
+                self.event(at, "lesson_completed", who, where, ch, lesson_id)
+                passed = False
+                for _attempt in range(p.max_quiz_attempts):
+                    at += timedelta(minutes=rng.randint(2, 6))
+                    if not alive(at):
+                        break
+                    passed = rng.random() < p.pass_each_attempt
+                    kind = "quiz_passed" if passed else "quiz_failed"
+                    self.event(at, kind, who, where, ch, lesson_id)
+                    if passed:
+                        break
+                if not passed:
+                    break
+
+        if deleted_at is not None and alive(deleted_at - timedelta(seconds=1)):
+            self.event(deleted_at, "data_deleted", pid, place(deleted_at), channel)
+        else:
+            deleted_at = None
+        final_village = place(self.end)[0]
+        source = f"team_{team.code}" if attributed and team else None
+        self.row(
+            "people", pid, self.commune_id, None if deleted_at else _name(rng), None,
+            final_village, None if deleted_at else age, attributed, source, household,
+            referrer, None, registered_at, deleted_at,
+        )  # fmt: skip
+        if linked:
+            self.row(
+                "people", second, self.commune_id, None, None, final_village, None,
+                attributed, None, household, referrer, pid, switch_at, None,
+            )  # fmt: skip
+
+    def finish_events(self) -> None:
+        """Sort the log by time, as the bot writes it, then number it."""
+        events = self.out.tables["participation_events"]
+        events.sort(key=lambda row: row[1])
+        self.out.tables["participation_events"] = [
+            (self.id("participation_events"), *row[1:]) for row in events
+        ]
+
+    def visits(self) -> None:
+        rng, p = self.rng, self.profile
+        for team in self.team_list:
+            crew = self.crews.get(team.id) or []
+            homes = self.homes.get(team.village_id) or []
+            if not crew or not homes:
+                continue
+            for _ in range(int(len(homes) * p.visits_per_household)):
+                member, revoked = rng.choice(crew)
+                visited = self.moment()
+                if revoked is not None and visited >= revoked:
+                    continue
+                picked = set(rng.choices(VISIT_SERVICES, SERVICE_WEIGHTS, k=rng.randint(1, 3)))
+                services = [s for s in VISIT_SERVICES if s in picked]
+                asked = verified = None
+                if rng.random() < p.verified_visits:
+                    asked = visited + timedelta(hours=1)
+                    verified = visited + timedelta(hours=rng.randint(2, 96))
+                self.row(
+                    "support_visits", self.id("support_visits"), rng.choice(homes), member,
+                    team.id, team.village_id, self.commune_id, services, None, visited, asked,
+                    verified, None,
+                )  # fmt: skip
+
+    def assisted(self) -> None:
+        rng, p = self.rng, self.profile
+        for village in self.villages:
+            team = self.team_of_village.get(village.id)
+            crew = self.crews.get(team.id) if team else None
+            homes = self.homes.get(village.id) or []
+            if team is None or not crew or not homes:
+                continue
+            for n in range(int(len(homes) * p.assisted_per_household)):
+                member = rng.choice(crew)[0]
+                home = rng.choice(homes)
+                learner = f"{village.code}-HT{n + 1:03d}"
+                at = self.moment()
+                for index, lesson_id in enumerate(self.lesson_ids):
+                    if index and rng.random() > p.continue_next_lesson:
+                        break
+                    at += timedelta(days=rng.randint(1, 14)) if index else timedelta(0)
+                    if at >= self.end:
+                        break
+                    self.row(
+                        "assisted_learning", self.id("assisted_learning"), member, team.id,
+                        village.id, self.commune_id, home, learner, lesson_id, at,
+                    )  # fmt: skip
+
+
+# --- writing -------------------------------------------------------------------
+
+
+async def next_ids(conn: AsyncConnection) -> dict[str, int]:
+    """The first free id of each table, so generated rows never collide."""
+    first = {}
+    for name, table in TABLES.items():
+        current = await conn.scalar(select(func.max(table.c.id)))
+        first[name] = int(current or 0) + 1
+    return first
+
+
+async def write_rows(conn: AsyncConnection, rows: DemoRows, *, chunk: int = 20_000) -> None:
+    """Insert every table with `executemany` (portable), then move PostgreSQL's id
+    sequences past the ids given here."""
+    for name, columns in COLUMNS.items():
+        table = TABLES[name]
+        data = rows.tables[name]
+        for offset in range(0, len(data), chunk):
+            batch = [dict(zip(columns, row, strict=True)) for row in data[offset : offset + chunk]]
+            await conn.execute(insert(table), batch)
+    await fix_sequences(conn)
+
+
+async def fix_sequences(conn: AsyncConnection) -> None:
+    """Rows were given explicit ids; PostgreSQL's serial sequences must catch up."""
+    if conn.dialect.name != "postgresql":
+        return
+    for name in TABLES:
+        await conn.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                f"(SELECT coalesce(max(id), 0) + 1 FROM {name}), false)"
+            )
+        )

@@ -1,0 +1,55 @@
+"""The per-village table as CSV, with stable machine column names (documented in README).
+
+UTF-8 with a byte-order mark so that Excel shows Vietnamese names correctly; a comma
+separator and a dot decimal point, as machines expect. Figures follow `Metrics`: "in the
+period" or "cumulative to the end of the period" as each column's name says below.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from typing import Any
+
+from bot.reports.model import Metrics, Report
+
+# Column -> value. Do not rename or reorder: scripts read these. Add new ones at the end.
+CSV_COLUMNS: dict[str, Callable[[Metrics], Any]] = {
+    "households_total": lambda m: m.households_total,
+    "households_reached": lambda m: m.households_reached,  # cumulative
+    "residents_registered": lambda m: m.registered,  # cumulative
+    "residents_active": lambda m: m.active,  # in the period
+    "lesson_completions": lambda m: m.completions,  # in the period (events)
+    "learners_completed_any": lambda m: m.completed_any_cum,  # cumulative
+    "learners_completed_basic": lambda m: m.basic_cum,  # cumulative
+    "support_visits": lambda m: m.visits,  # in the period (events)
+    "support_visits_verified": lambda m: m.visits_verified,  # in the period (events)
+    "households_reached_pct": lambda m: m.households_pct,
+    "residents_new": lambda m: m.new,
+    "learners_completed_basic_new": lambda m: m.basic_new,
+    "lesson_completions_cum": lambda m: m.completions_cum,
+    "quiz_attempts": lambda m: m.quiz_attempts,
+    "quiz_passed": lambda m: m.quiz_passed,
+    "households_verified": lambda m: m.households_verified,
+    "assisted_learners": lambda m: m.assisted_learners,
+    "assisted_completions": lambda m: m.assisted_completions,
+    "team_members": lambda m: m.members,
+    "residents_referred": lambda m: m.referred,
+}
+HEADER = ["village_code", "village_name", *CSV_COLUMNS, "period_start", "period_end"]
+
+
+def render_csv(report: Report) -> bytes:
+    """One row per village (not a total: people counts per village do not add up)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(HEADER)
+    start = report.period.start.date().isoformat()
+    last_day = report.period.last_day.isoformat()
+    for village in report.villages:
+        if village.id is None:
+            continue  # residents with no village yet are in the commune total only
+        values = [fn(village.metrics) for fn in CSV_COLUMNS.values()]
+        writer.writerow([village.code, village.name, *values, start, last_day])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")

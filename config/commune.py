@@ -1,0 +1,84 @@
+"""The commune file: the commune, its villages (thôn / tổ dân phố ...) and their teams.
+
+A YAML file an officer can edit. It is validated before anything starts and every
+fault is reported as `file: field: what is wrong`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+UnitLabel = Literal["thôn", "tổ dân phố", "ấp", "bản", "buôn", "khu phố", "thị tứ", "làng"]
+CODE_PATTERN = r"^[A-Za-z0-9_-]{1,16}$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CommuneInfo(_Strict):
+    code: str = Field(pattern=CODE_PATTERN)
+    name: str = Field(min_length=2, max_length=80)
+    unit_label: UnitLabel = "thôn"
+    launch_date: date
+
+
+class VillageInfo(_Strict):
+    code: str = Field(pattern=CODE_PATTERN)
+    name: str = Field(min_length=1, max_length=80)
+    households: int = Field(ge=0, le=100_000)
+    active: bool = True  # false: closed (merged, renamed); its past counts remain
+
+
+class TeamInfo(_Strict):
+    code: str = Field(pattern=CODE_PATTERN)
+    village: str
+    name: str = Field(min_length=2, max_length=120)
+
+
+class CommuneFile(_Strict):
+    commune: CommuneInfo
+    villages: list[VillageInfo] = Field(min_length=1)
+    teams: list[TeamInfo] = []
+
+    @model_validator(mode="after")
+    def _references(self) -> CommuneFile:
+        village_codes = [v.code for v in self.villages]
+        if len(set(village_codes)) != len(village_codes):
+            dupes = sorted({c for c in village_codes if village_codes.count(c) > 1})
+            raise ValueError(f"duplicate village codes: {', '.join(dupes)}")
+        team_codes = [t.code for t in self.teams]
+        if len(set(team_codes)) != len(team_codes):
+            raise ValueError("duplicate team codes")
+        for team in self.teams:
+            if team.village not in village_codes:
+                raise ValueError(f"team {team.code} names unknown village {team.village}")
+        return self
+
+
+class CommuneFileError(Exception):
+    """The commune file cannot be used; the message says where and why."""
+
+
+def load_commune_file(path: Path) -> CommuneFile:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CommuneFileError(f"{path}: commune file not found") from None
+    except yaml.YAMLError as exc:
+        raise CommuneFileError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise CommuneFileError(f"{path}: expected a mapping with commune, villages, teams")
+    try:
+        return CommuneFile.model_validate(raw)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"]) or "(file)"
+            lines.append(f"{path}: {field}: {error['msg']}")
+        raise CommuneFileError("\n".join(lines)) from None

@@ -1,0 +1,152 @@
+"""Small query helpers. They flush when they need ids but never commit: the caller owns
+the transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    ChannelAccount,
+    ConsentRecord,
+    LessonProgress,
+    ParticipationEvent,
+    Person,
+    ProcessedUpdate,
+    QuizAttempt,
+    Team,
+    Village,
+)
+
+
+async def claim_update(session: AsyncSession, channel: str, key: str, at: datetime) -> bool:
+    """Record an inbound update; False when it was processed before.
+
+    A concurrent duplicate that slips past the check fails on the primary key at commit.
+    """
+    seen = await session.get(ProcessedUpdate, (channel, key))
+    if seen is not None:
+        return False
+    session.add(ProcessedUpdate(channel=channel, update_key=key, processed_at=at))
+    return True
+
+
+async def get_or_create_account(
+    session: AsyncSession, channel: str, external_id: str, at: datetime
+) -> ChannelAccount:
+    account = await session.scalar(
+        select(ChannelAccount).where(
+            ChannelAccount.channel == channel, ChannelAccount.external_id == external_id
+        )
+    )
+    if account is None:
+        account = ChannelAccount(
+            channel=channel,
+            external_id=external_id,
+            screen={},
+            active=True,
+            created_at=at,
+            last_seen_at=at,
+        )
+        session.add(account)
+        await session.flush()
+    else:
+        account.last_seen_at = at
+        account.active = True  # they wrote to us, so they have not blocked the bot
+    return account
+
+
+async def team_for_village(session: AsyncSession, village_id: int | None) -> int | None:
+    if village_id is None:
+        return None
+    return await session.scalar(select(Team.id).where(Team.village_id == village_id).limit(1))
+
+
+async def add_event(
+    session: AsyncSession,
+    *,
+    person: Person,
+    kind: str,
+    channel: str,
+    at: datetime,
+    lesson_id: str | None = None,
+) -> None:
+    team_id = person.attributed_team_id or await team_for_village(session, person.village_id)
+    session.add(
+        ParticipationEvent(
+            occurred_at=at,
+            kind=kind,
+            person_id=person.id,
+            commune_id=person.commune_id,
+            village_id=person.village_id,
+            team_id=team_id,
+            channel=channel,
+            lesson_id=lesson_id,
+        )
+    )
+
+
+async def add_consent(
+    session: AsyncSession, person_id: int | None, version: str, answer: str, at: datetime
+) -> None:
+    session.add(ConsentRecord(person_id=person_id, notice_version=version, answer=answer, at=at))
+
+
+async def villages(session: AsyncSession, commune_id: int) -> list[Village]:
+    rows = await session.scalars(
+        select(Village)
+        .where(Village.commune_id == commune_id, Village.active.is_(True))
+        .order_by(Village.position, Village.code)
+    )
+    return list(rows)
+
+
+async def progress_by_lesson(session: AsyncSession, person_id: int) -> dict[str, LessonProgress]:
+    rows = await session.scalars(
+        select(LessonProgress).where(LessonProgress.person_id == person_id)
+    )
+    return {row.lesson_id: row for row in rows}
+
+
+async def get_progress(
+    session: AsyncSession, person_id: int, lesson_id: str
+) -> LessonProgress | None:
+    return await session.scalar(
+        select(LessonProgress).where(
+            LessonProgress.person_id == person_id, LessonProgress.lesson_id == lesson_id
+        )
+    )
+
+
+async def quiz_attempt_count(session: AsyncSession, person_id: int) -> int:
+    return int(
+        await session.scalar(
+            select(func.count()).select_from(QuizAttempt).where(QuizAttempt.person_id == person_id)
+        )
+        or 0
+    )
+
+
+async def forget_person(session: AsyncSession, person: Person, at: datetime) -> None:
+    """Erase what identifies a person; the pseudonymous id keeps anonymous counts right."""
+    person.display_name = None
+    person.phone = None
+    person.age_group = None
+    person.source = None
+    person.deleted_at = at
+    from storage.team_repo import forget_team_data  # team features build on this module
+
+    await forget_team_data(session, person, at)
+    accounts = await session.scalars(
+        select(ChannelAccount).where(ChannelAccount.person_id == person.id)
+    )
+    for account in accounts:
+        await session.delete(account)
+
+
+async def team_id_by_code(session: AsyncSession, commune_id: int, code: str) -> int | None:
+    return await session.scalar(
+        select(Team.id).where(Team.commune_id == commune_id, Team.code == code)
+    )

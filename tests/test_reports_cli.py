@@ -1,0 +1,114 @@
+"""`hocvuso demo-data` and `hocvuso report`, as an officer runs them; demo determinism."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sqlite3
+from datetime import UTC, date, datetime
+
+import pytest
+
+from bot.cli.report_cli import choose_period
+from bot.reports import demo
+from bot.reports.periods import report_month, report_quarter, report_year
+from tests.test_cli import run
+
+LAUNCH = date(2025, 10, 10)
+NOW = datetime(2026, 11, 20, 3, tzinfo=UTC)
+
+
+def test_demo_data_then_reports_from_the_command_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    made = run(["demo-data", "--seed", "5", "--residents", "400", "--months", "8"], tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert "demo data for Xã Hòa An (seed 5)" in made.stdout
+    again = run(["demo-data"], tmp_path)
+    assert again.returncode == 1 and "already has" in again.stderr
+
+    out = tmp_path / "q2.csv"
+    result = run(["report", "--quarter", "2026-Q2", "--format", "csv", "--out", str(out)], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("\n") == 1  # one line
+    assert "Quý II năm 2026" in result.stdout and "residents registered" in result.stdout
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    assert len(rows) == 12 and rows[0]["village_code"] == "T01"
+
+    result = run(["report", "--period", "2026", "--village", "T03", "-f", "html"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "bao-cao-hoa-an-2026-T03.html").exists()
+
+    bad = run(["report", "--period", "2026", "--phase", "1"], tmp_path)
+    assert bad.returncode == 2 and "choose one of" in bad.stderr
+    unknown = run(["report", "--village", "T99"], tmp_path)
+    assert unknown.returncode == 2 and "unknown village code 'T99'" in unknown.stderr
+
+    db = sqlite3.connect(tmp_path / "data" / "hocvuso.sqlite3")
+    audit = db.execute(
+        "select actor, action, detail, succeeded from audit_log order by id"
+    ).fetchall()
+    assert [row[1] for row in audit] == ["report_export"] * 3
+    assert all(row[0].startswith("cli:") for row in audit)
+    assert '"format": "csv"' in audit[0][2] and '"village": "T03"' in audit[1][2]
+    assert [row[3] for row in audit] == [1, 1, 0]
+
+
+def test_period_options() -> None:
+    def pick(**options):  # type: ignore[no-untyped-def]
+        values = {"period": None, "date_from": None, "date_to": None, "quarter": None}
+        values.update(phase=None, launch=LAUNCH, now=NOW)
+        values.update(options)
+        return choose_period(**values)
+
+    assert pick() == report_year(2026)
+    assert pick(period="2026-05") == report_month(2026, 5)
+    assert pick(quarter="2026-Q2") == report_quarter(2026, 2)
+    assert pick(phase=1).key == "phase1"
+    ranged = pick(date_from=datetime(2026, 1, 1), date_to=datetime(2026, 3, 31))
+    assert ranged.key == "2026-01-01..2026-03-31"
+    assert pick(date_from=datetime(2026, 11, 1)).last_day == date(2026, 11, 20)
+    with pytest.raises(ValueError, match="choose one of"):
+        pick(period="2026", quarter="2026-Q1")
+    with pytest.raises(ValueError, match="--to needs --from"):
+        pick(date_to=datetime(2026, 1, 1))
+    with pytest.raises(ValueError, match="YYYY-Qn"):
+        pick(quarter="2026")
+
+
+def _generate(seed: int) -> demo.DemoRows:
+    villages = [demo.VillageRef(i, f"T{i:02d}", 80) for i in (1, 2, 3)]
+    teams = [demo.TeamRef(10 + i, f"TCN-T{i:02d}", i) for i in (1, 2, 3)]
+    return demo.generate(
+        commune_id=1,
+        launch=LAUNCH,
+        villages=villages,
+        teams=teams,
+        lessons=[("a", True), ("b", True), ("c", False)],
+        residents=600,
+        months=6,
+        seed=seed,
+    )
+
+
+def test_demo_data_is_deterministic_and_has_the_hard_cases() -> None:
+    first, again, other = _generate(7), _generate(7), _generate(8)
+    assert first.tables == again.tables
+    assert first.tables["participation_events"] != other.tables["participation_events"]
+    people = first.tables["people"]
+    columns = demo.COLUMNS["people"]
+    merged = [p for p in people if p[columns.index("merged_into_person_id")] is not None]
+    deleted = [p for p in people if p[columns.index("deleted_at")] is not None]
+    assert merged and deleted
+    assert all(p[columns.index("display_name")] is None for p in deleted)
+    events = first.tables["participation_events"]
+    kinds = {e[2] for e in events}
+    assert {"registered", "village_set", "lesson_completed", "quiz_passed", "data_deleted"} <= kinds
+    times = [e[1] for e in events]
+    assert times == sorted(times)
+    moves = {}
+    for event in events:
+        if event[2] == "village_set":
+            moves.setdefault(event[3], set()).add(event[5])
+    assert any(len(villages) > 1 for villages in moves.values())  # someone moved
+    assert first.tables["support_visits"] and first.tables["assisted_learning"]
+    verified = [v for v in first.tables["support_visits"] if v[10] is not None]
+    assert 0 < len(verified) < len(first.tables["support_visits"])
