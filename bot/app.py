@@ -13,7 +13,7 @@ from bot.core.texts import Texts
 from config.commune import load_commune_file
 from config.settings import Settings
 from storage.db import Database
-from storage.registry import sync_commune
+from storage.registry import sync_commune_at_start
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +38,8 @@ async def build_app(settings: Settings, *, services_overrides: dict | None = Non
     database = Database(settings.database_url, echo=settings.database.echo)
     try:
         await database.migrate()
-        async with database.session() as session, session.begin():
-            commune = await sync_commune(session, commune_file)
-            ref = CommuneRef(commune.id, commune.code, commune.name, commune.unit_label)
+        commune = await sync_commune_at_start(database, commune_file)
+        ref = CommuneRef(commune.id, commune.code, commune.name, commune.unit_label)
     except Exception:
         await database.dispose()
         raise

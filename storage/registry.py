@@ -2,11 +2,36 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.commune import CommuneFile
+from storage.db import Database
 from storage.models import Commune, Team, Village
+
+SYNC_LOCK_KEY = 734212  # PostgreSQL advisory lock: one sync at a time across processes
+
+
+async def sync_commune_at_start(database: Database, data: CommuneFile) -> Commune:
+    """`sync_commune` in its own transaction, safe when several processes start together.
+
+    On PostgreSQL an advisory lock queues the processes. SQLite takes its write lock only
+    at the first INSERT, so two processes may both find the commune missing; the loser
+    gets an IntegrityError and simply retries, finding the winner's rows.
+    """
+    for retries_left in (2, 1, 0):
+        try:
+            async with database.transaction() as session:
+                if not database.is_sqlite:
+                    await session.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": SYNC_LOCK_KEY}
+                    )
+                return await sync_commune(session, data)
+        except IntegrityError:
+            if not retries_left:
+                raise
+    raise RuntimeError("unreachable: the last attempt returns or raises")
 
 
 async def sync_commune(session: AsyncSession, data: CommuneFile) -> Commune:
