@@ -10,15 +10,32 @@ import os
 import socket
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.channels.base import Channel, SendResult, mark_blocked
 from bot.core.context import utc_now
 from bot.ratelimit import KeyedBuckets, TokenBucket
-from config.settings import OutboxSettings
+from config.settings import OutboxSettings, SchedulerSettings
 from storage import outbox
 from storage.db import Database
 
 log = logging.getLogger(__name__)
+
+
+# Unasked-for messages wait for the morning: nobody is woken by an announcement, a
+# reminder or a digest. Answers to what someone asked (relays, reports) still go.
+HELD_IN_QUIET_HOURS = ("broadcast", "nudge", "digest", "verify")
+
+
+def quiet_hours_hold(
+    settings: SchedulerSettings, tz: ZoneInfo
+) -> Callable[[datetime], tuple[str, ...]]:
+    """The kinds to hold back at a given time: those above during quiet hours."""
+
+    def held(now: datetime) -> tuple[str, ...]:
+        return HELD_IN_QUIET_HOURS if settings.is_quiet(now.astimezone(tz).hour) else ()
+
+    return held
 
 
 def worker_name() -> str:
@@ -49,6 +66,7 @@ class OutboxWorker:
         *,
         name: str | None = None,
         clock: Callable[[], datetime] = utc_now,
+        held_kinds: Callable[[datetime], tuple[str, ...]] = lambda _now: (),
     ) -> None:
         self.database = database
         self.channels = channels
@@ -56,6 +74,7 @@ class OutboxWorker:
         self.settings = settings
         self.name = name or worker_name()
         self.clock = clock
+        self.held_kinds = held_kinds
         self.sent = 0
         self.blocked = 0
         self.failed = 0
@@ -69,14 +88,16 @@ class OutboxWorker:
         return handled
 
     async def _drain_channel(self, name: str, channel: Channel) -> int:
+        now = self.clock()
         async with self.database.transaction() as session:
             rows = await outbox.claim(
                 session,
                 channel=name,
                 worker=self.name,
-                now=self.clock(),
+                now=now,
                 lease=timedelta(seconds=self.settings.lease_seconds),
                 limit=self.settings.batch_size,
+                held_kinds=self.held_kinds(now),
             )
             inactive = await outbox.inactive_accounts(session, name, [r.external_id for r in rows])
         semaphore = asyncio.Semaphore(self.settings.concurrency)
@@ -154,5 +175,7 @@ async def run_outbox(app, channels: list[Channel], stop: asyncio.Event) -> None:
         {c.name: c for c in channels},
         throttles_from_settings(app.settings.outbox, app.settings.zalo.messages_per_second),
         app.settings.outbox,
+        clock=app.engine.services.clock,  # the same "now" as the jobs that queue
+        held_kinds=quiet_hours_hold(app.settings.scheduler, app.engine.services.tz),
     )
     await worker.run(stop)

@@ -39,9 +39,11 @@ class OutboxMessage(Base):
     external_id: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)  # {"messages": [...]} channel-neutral
     status: Mapped[str] = mapped_column(String(12), default="pending")
-    # pending | sending | sent | blocked | failed
+    # pending | sending | sent | blocked | failed | expired
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Not sent by then (e.g. a nudge still queued when quiet hours begin): dropped.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     locked_by: Mapped[str | None] = mapped_column(String(64))
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

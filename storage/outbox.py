@@ -58,9 +58,11 @@ async def enqueue(
     messages: Sequence[Outbound],
     now: datetime,
     not_before: datetime | None = None,
+    expires_at: datetime | None = None,
     broadcast_id: int | None = None,
 ) -> bool:
-    """Add one message for one recipient; False if that dedupe_key was queued before."""
+    """Add one message for one recipient; False if that dedupe_key was queued before.
+    A message still unsent at `expires_at` is dropped instead of sent late."""
     exists = await session.scalar(
         select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
     )
@@ -77,6 +79,7 @@ async def enqueue(
             status="pending",
             attempts=0,
             not_before=not_before or now,
+            expires_at=expires_at,
             created_at=now,
         )
     )
@@ -91,13 +94,28 @@ async def claim(
     now: datetime,
     lease: timedelta,
     limit: int,
+    held_kinds: Sequence[str] = (),
 ) -> list[OutboxMessage]:
     """Take up to `limit` due rows for this worker. Safe with several workers: each row
-    is taken by a conditional UPDATE that only one of them can win."""
+    is taken by a conditional UPDATE that only one of them can win.
+
+    Rows past their `expires_at` are marked expired, never sent; rows of `held_kinds`
+    wait (the worker holds broadcasts and nudges during quiet hours)."""
+    idle = or_(  # not being sent by anyone right now
+        OutboxMessage.status == "pending",
+        and_(OutboxMessage.status == "sending", OutboxMessage.locked_until < now),
+    )
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.channel == channel, OutboxMessage.expires_at <= now, idle)
+        .values(status="expired", locked_by=None, locked_until=None)
+    )
     due = or_(
         and_(OutboxMessage.status == "pending", OutboxMessage.not_before <= now),
         and_(OutboxMessage.status == "sending", OutboxMessage.locked_until < now),
     )
+    if held_kinds:
+        due = and_(due, OutboxMessage.kind.not_in(list(held_kinds)))
     candidates = list(
         await session.scalars(
             select(OutboxMessage.id)

@@ -122,6 +122,26 @@ async def test_compose_preview_confirm_and_send(app, clock):
     assert entry.detail["accounts"] == 22
 
 
+async def test_an_announcement_confirmed_at_night_says_it_waits_for_the_morning(app, clock):
+    await seed_residents(app, 3, villages=("T01",), inactive=0)
+    admin = await onboarded(app, "admin", "commune_admin")
+    await admin.text("/quantri")
+
+    async def preview_at(hour_utc: int) -> str:
+        clock.now = clock.now.replace(hour=hour_utc)
+        await admin.choose("bc_compose" if admin.last.text.startswith("🏛") else "edit")
+        await admin.text("Sáng mai 8h họp thôn.")
+        await admin.choose("none")
+        await admin.choose("all")
+        return admin.last.text
+
+    assert "giờ nghỉ" not in await preview_at(3)  # 10:00 local: it goes at once
+    note = "giờ nghỉ của bà con (21 giờ–7 giờ), nên thông báo sẽ được gửi từ 7 giờ"
+    assert note in await preview_at(15)  # 22:00 local
+    await admin.choose("send")
+    assert note in admin.all_text()
+
+
 async def test_cancel_and_edit_store_nothing(app):
     await seed_residents(app, 3)
     admin = await onboarded(app, "admin", "deployment_admin")

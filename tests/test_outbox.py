@@ -7,7 +7,7 @@ import asyncio
 import time
 from collections import Counter
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -77,6 +77,19 @@ def worker(app, channel, clock, name="w1", rate=1000.0, **kw):
     throttle = {"telegram": ChannelThrottle(rate, None)}
     return OutboxWorker(
         app.database, {"telegram": channel}, throttle, settings, name=name, clock=clock
+    )
+
+
+def night_aware_worker(app, channel, clock, held_kinds) -> OutboxWorker:
+    """A worker as the service builds it: holding some kinds back in quiet hours."""
+    throttle = {"telegram": ChannelThrottle(1000.0, None)}
+    return OutboxWorker(
+        app.database,
+        {"telegram": channel},
+        throttle,
+        OutboxSettings(),
+        clock=clock,
+        held_kinds=held_kinds,
     )
 
 
@@ -217,3 +230,47 @@ async def test_stop_mid_batch_sends_no_more_and_gives_the_rest_back(app, clock):
     await worker(app, channel, clock, concurrency=1).run(stop)
     assert len(channel.received) == 1
     assert await statuses(app) == Counter({"sent": 1, "pending": 9})
+
+
+async def test_unasked_messages_wait_for_the_morning_answers_do_not(app, clock):
+    """At 22:00 local an announcement waits until quiet hours end at 07:00; the answer to
+    a resident's question goes at once."""
+    from zoneinfo import ZoneInfo
+
+    from bot.outbox import quiet_hours_hold
+    from config.settings import SchedulerSettings
+
+    tz = ZoneInfo("Asia/Ho_Chi_Minh")
+    clock.now = datetime(2026, 11, 20, 22, 0, tzinfo=tz).astimezone(UTC)
+    await queue(app, clock, ["a", "b"], kind="broadcast", tag="bc")
+    await queue(app, clock, ["c"], kind="relay", tag="answer")
+    channel = RecordingChannel()
+    w = night_aware_worker(app, channel, clock, quiet_hours_hold(SchedulerSettings(), tz))
+    assert await w.drain_once() == 1
+    assert [chat for chat, _ in channel.received] == ["c"]
+    clock.now = datetime(2026, 11, 21, 6, 59, tzinfo=tz).astimezone(UTC)
+    assert await w.drain_once() == 0
+    clock.now = datetime(2026, 11, 21, 7, 0, tzinfo=tz).astimezone(UTC)
+    assert await w.drain_once() == 2
+    assert sorted(chat for chat, _ in channel.received) == ["a", "b", "c"]
+    assert await statuses(app) == Counter({"sent": 3})
+
+
+async def test_an_expired_message_is_never_sent(app, clock):
+    async with app.database.transaction() as session:
+        for external_id, minutes in (("late", 5), ("fresh", 60)):
+            await outbox.enqueue(
+                session,
+                dedupe_key=f"n:{external_id}",
+                kind="nudge",
+                channel="telegram",
+                external_id=external_id,
+                messages=[Outbound("Mời bạn học tiếp")],
+                now=clock(),
+                expires_at=clock() + timedelta(minutes=minutes),
+            )
+    clock.advance(minutes=10)
+    channel = RecordingChannel()
+    assert await worker(app, channel, clock).drain_once() == 1
+    assert [chat for chat, _ in channel.received] == ["fresh"]
+    assert await statuses(app) == Counter({"sent": 1, "expired": 1})

@@ -63,6 +63,25 @@ async def test_the_nudge_names_the_next_lesson_and_its_button_opens_it(app, cloc
     assert chat.last.text.startswith("📘") and first.title in chat.last.text
 
 
+async def test_a_nudge_still_queued_when_quiet_hours_begin_is_dropped(app, clock):  # noqa: F811
+    """A long backlog must not deliver the 19:00 nudge at 22:00: it expires at 21:00."""
+    from bot.outbox import quiet_hours_hold
+    from tests.test_outbox import RecordingChannel, night_aware_worker, statuses
+
+    await resident(app, "u1")
+    await nudge_at(app, clock, SATURDAY_19H)
+    [row] = await outbox(app, "nudge")
+    assert row.expires_at == local(2026, 11, 21, 21)
+    channel = RecordingChannel()
+    clock.now = local(2026, 11, 21, 22)
+    held = quiet_hours_hold(app.settings.scheduler, app.engine.services.tz)
+    late_worker = night_aware_worker(app, channel, clock, held)
+    assert await late_worker.drain_once() == 0
+    clock.now = local(2026, 11, 22, 7)  # and not the next morning either
+    assert await late_worker.drain_once() == 0
+    assert channel.received == [] and await statuses(app) == {"expired": 1}
+
+
 @sqlite_only
 async def test_a_nudge_resumes_the_card_where_the_resident_stopped(app, clock):  # noqa: F811
     chat = await resident(app, "u1")

@@ -24,6 +24,18 @@ def in_grace(local_now: datetime, slot: datetime, grace: timedelta) -> bool:
     return slot <= local_now < slot + grace
 
 
+def sending_window_end(local_now: datetime, quiet_start: int, quiet_end: int) -> datetime:
+    """When a message meant for today goes stale: the next start of quiet hours or the
+    next local midnight, whichever comes first (equal hours: no quiet hours)."""
+    midnight = at_hour(local_now.date() + timedelta(days=1), 0, local_now)
+    if quiet_start == quiet_end:
+        return midnight
+    quiet = at_hour(local_now.date(), quiet_start, local_now)
+    if quiet <= local_now:
+        quiet += timedelta(days=1)
+    return min(quiet, midnight)
+
+
 def weekly_slot(local_now: datetime, weekday: int, hour: int) -> datetime:
     """The latest `weekday` at `hour` not after `local_now`."""
     day = local_now.date() - timedelta(days=(local_now.weekday() - weekday) % 7)

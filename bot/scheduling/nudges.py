@@ -19,7 +19,7 @@ from bot.core.context import Context
 from bot.core.messages import Outbound
 from bot.core.screens.learning import next_lesson
 from bot.core.screens.reminders import NudgeScreen, nudge_args
-from bot.scheduling.common import at_hour, in_grace
+from bot.scheduling.common import at_hour, in_grace, sending_window_end
 from storage import outbox
 from storage import scheduling_repo as repo
 from storage.models import ChannelAccount, LessonProgress, Person
@@ -142,6 +142,12 @@ async def _nudge_one(
         external_id=account.external_id,
         messages=[view],
         now=ctx.now,
+        # Still queued when quiet hours begin (a long backlog): better none than late.
+        expires_at=sending_window_end(
+            ctx.now.astimezone(ctx.services.tz),
+            ctx.services.scheduler.quiet_start,
+            ctx.services.scheduler.quiet_end,
+        ),
     )
     state.last_sent_on = day
     run.enqueued += 1

@@ -13,6 +13,7 @@ from bot.core.context import Context
 from bot.core.messages import Choice, Outbound
 from bot.core.roles import can, require
 from bot.core.screens import screen
+from bot.core.screens.reminders import hour_label
 from bot.core.screens.team import refused
 from bot.core.screens.typed import accepts_text
 from bot.team import broadcast_service
@@ -159,6 +160,19 @@ class VillagesScreen:
             ctx.goto(self.name, **{**_draft(args), "villages": chosen})
 
 
+def _quiet_note(ctx: Context) -> str | None:
+    """Said when confirming during quiet hours: the outbox holds announcements until
+    morning (bot/outbox.py), and the admin should know why nothing arrives yet."""
+    settings = ctx.services.scheduler
+    if not settings.is_quiet(ctx.now.astimezone(ctx.services.tz).hour):
+        return None
+    return ctx.t(
+        "broadcast.quiet_note",
+        start=hour_label(ctx, settings.quiet_start),
+        end=hour_label(ctx, settings.quiet_end),
+    )
+
+
 def _draft_broadcast(ctx: Context, args: dict[str, Any]) -> Broadcast:
     """A transient (never added) broadcast, to count and render the draft."""
     return Broadcast(
@@ -193,6 +207,8 @@ class PreviewScreen:
         choices = []
         if accounts:
             choices.append(ctx.choice("send", "broadcast.send"))
+            if note := _quiet_note(ctx):
+                text += "\n" + note
         else:
             text += "\n" + ctx.t("broadcast.no_recipients")
         choices += [ctx.choice("edit", "broadcast.edit"), cancel_choice(ctx)]
@@ -235,7 +251,8 @@ class PreviewScreen:
         _people, accounts = await team_repo.count_recipients(ctx.session, broadcast)
         # The first batch goes with the confirmation; the broadcast worker feeds the rest.
         await broadcast_service.enqueue_next_batch(ctx.session, ctx.t, broadcast, ctx.now)
-        ctx.say(
-            ctx.t("broadcast.started", id=broadcast.id, accounts=broadcast_service.fmt(accounts))
+        started = ctx.t(
+            "broadcast.started", id=broadcast.id, accounts=broadcast_service.fmt(accounts)
         )
+        ctx.say("\n".join(filter(None, (started, _quiet_note(ctx)))))
         ctx.goto("admin")
