@@ -1,7 +1,8 @@
 """Benchmark: simulated residents through onboarding, one lesson and its quiz.
 
-Drives the real engine on a fresh SQLite file (or --db URL). Prints updates/s, latency
-percentiles per update and peak RSS; the last line is one JSON object.
+Drives the real engine on a fresh SQLite file (or --db URL). Every update carries an
+update key, as Telegram's and Zalo's do, so the duplicate check is measured too. Prints
+updates/s, latency percentiles per update and peak RSS; the last line is one JSON object.
 
     .venv/bin/python -m bench.engine [--residents 1000] [--concurrency 20]
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import random
 import resource
@@ -32,12 +34,20 @@ async def resident(engine, n: int, latencies: list[float], errors: list) -> None
     user = f"bench-{n}"
     curriculum = engine.services.curriculum
     lesson = list(curriculum.lessons.values())[n % len(curriculum.lessons)]
+    keys = itertools.count(1)
 
     async def send(kind: Kind, *, text: str | None = None, payload: str | None = None):
-        started = time.perf_counter()
-        reply = await engine.handle(
-            Inbound("console", user, kind, text=text, payload=payload, display_name="Bench")
+        inbound = Inbound(
+            "console",
+            user,
+            kind,
+            text=text,
+            payload=payload,
+            display_name="Bench",
+            update_key=f"{user}:{next(keys)}",
         )
+        started = time.perf_counter()
+        reply = await engine.handle(inbound)
         latencies.append(time.perf_counter() - started)
         if not reply.messages or not reply.messages[-1].choices:
             errors.append(reply)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -21,27 +22,36 @@ from storage.models import (
 )
 
 
-async def claim_update(session: AsyncSession, channel: str, key: str, at: datetime) -> bool:
-    """Record an inbound update; False when it was processed before.
+class DuplicateUpdate(Exception):
+    """This inbound update was processed before (or is, by a concurrent copy)."""
 
-    A concurrent duplicate that slips past the check fails on the primary key at commit.
+
+async def open_step(
+    session: AsyncSession, channel: str, external_id: str, update_key: str | None, at: datetime
+) -> tuple[ChannelAccount, Person | None]:
+    """Start handling one inbound update: claim its key, then load the account and its
+    person in one query (creating the account on first contact).
+
+    The claim is one INSERT, without looking first: a key processed before collides on
+    the primary key and raises DuplicateUpdate here, before anything of the step has
+    run (a concurrent copy still in progress makes the INSERT wait for its outcome).
+    The account is marked seen (and active: they wrote, so they have not blocked the
+    bot); that UPDATE goes out with the next flush. Two statements in all.
     """
-    seen = await session.get(ProcessedUpdate, (channel, key))
-    if seen is not None:
-        return False
-    session.add(ProcessedUpdate(channel=channel, update_key=key, processed_at=at))
-    return True
-
-
-async def get_or_create_account(
-    session: AsyncSession, channel: str, external_id: str, at: datetime
-) -> ChannelAccount:
-    account = await session.scalar(
-        select(ChannelAccount).where(
-            ChannelAccount.channel == channel, ChannelAccount.external_id == external_id
+    if update_key is not None:
+        session.add(ProcessedUpdate(channel=channel, update_key=update_key, processed_at=at))
+        try:
+            await session.flush()
+        except IntegrityError as exc:
+            raise DuplicateUpdate(channel, update_key) from exc
+    row = (
+        await session.execute(
+            select(ChannelAccount, Person)
+            .outerjoin(Person, Person.id == ChannelAccount.person_id)
+            .where(ChannelAccount.channel == channel, ChannelAccount.external_id == external_id)
         )
-    )
-    if account is None:
+    ).first()
+    if row is None:
         account = ChannelAccount(
             channel=channel,
             external_id=external_id,
@@ -52,10 +62,11 @@ async def get_or_create_account(
         )
         session.add(account)
         await session.flush()
-    else:
-        account.last_seen_at = at
-        account.active = True  # they wrote to us, so they have not blocked the bot
-    return account
+        return account, None
+    account, person = row
+    account.last_seen_at = at
+    account.active = True
+    return account, person
 
 
 async def team_for_village(session: AsyncSession, village_id: int | None) -> int | None:

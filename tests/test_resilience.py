@@ -51,3 +51,37 @@ async def test_unexpected_error_in_a_screen_never_reaches_the_resident(
         assert "lỗi" in reply.messages[-1].text
     finally:
         await app.close()
+
+
+async def test_two_first_messages_at_once_both_get_an_answer(db_url, tmp_path, clock):
+    """A new resident taps twice quickly: both updates race to create the account. The
+    loser must not be mistaken for a duplicate (silence) nor fail (an apology)."""
+    import asyncio
+
+    from bot.core.messages import Inbound, Kind
+    from storage.models import ChannelAccount
+
+    app = await make_app(db_url, tmp_path, clock)
+    try:
+        texts = app.engine.services.texts
+
+        async def at_once(user: str):  # noqa: ANN202
+            return await asyncio.gather(
+                *(
+                    app.engine.handle(Inbound("telegram", user, Kind.TEXT, text=t, update_key=k))
+                    for t, k in (("/start", f"{user}:1"), ("xin chào", f"{user}:2"))
+                )
+            )
+
+        await at_once("warm-up")  # the pool now holds two connections, as in service
+        replies = await at_once("new-1")
+        for reply in replies:
+            assert reply.messages and not reply.duplicate
+            assert all(texts("common.error") != m.text for m in reply.messages)
+        async with app.database.session() as session:
+            accounts = await session.scalar(
+                select(func.count()).where(ChannelAccount.external_id == "new-1")
+            )
+        assert accounts == 1
+    finally:
+        await app.close()

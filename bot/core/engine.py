@@ -18,7 +18,6 @@ from bot.core.matching import match_choice
 from bot.core.messages import Choice, Inbound, Kind, Outbound, Reply
 from storage import repo
 from storage.db import Database
-from storage.models import Person
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +35,16 @@ class Engine:
         """Process one inbound event. Never raises for bad input; a database outage
         yields a polite 'try again' message and records nothing."""
         try:
-            return await self._handle(inbound)
-        except IntegrityError:
-            # A concurrent delivery of the same update won the race on its key.
-            log.info("duplicate update resolved at commit", extra={"channel": inbound.channel})
+            try:
+                return await self._handle(inbound)
+            except IntegrityError:
+                # A concurrent step won a race on a unique row (two first messages
+                # creating the same account): it has committed now, so go again once.
+                log.info("step collided; retrying", extra={"channel": inbound.channel})
+                return await self._handle(inbound)
+        except repo.DuplicateUpdate:
+            # Processed before, or a concurrent copy won. The transaction rolled back.
+            log.info("duplicate update ignored", extra={"channel": inbound.channel})
             return Reply(duplicate=True)
         except (OperationalError, SAInterfaceError, OSError) as exc:
             log.warning("database unavailable: %s", type(exc).__name__)
@@ -53,14 +58,10 @@ class Engine:
     async def _handle(self, inbound: Inbound) -> Reply:
         now = self.services.clock()
         async with self.database.transaction() as session:
-            if inbound.update_key is not None and not await repo.claim_update(
-                session, inbound.channel, inbound.update_key, now
-            ):
-                return Reply(duplicate=True)
-            account = await repo.get_or_create_account(
-                session, inbound.channel, inbound.user_id, now
+            # Claims the update key first: one seen before raises DuplicateUpdate.
+            account, person = await repo.open_step(
+                session, inbound.channel, inbound.user_id, inbound.update_key, now
             )
-            person = await session.get(Person, account.person_id) if account.person_id else None
             ctx = Context(
                 session=session,
                 services=self.services,

@@ -36,7 +36,13 @@ from bot.channels.base import SendResult, mark_blocked
 from bot.channels.telegram.commands import bot_commands
 from bot.channels.telegram.handlers import Handlers
 from bot.channels.telegram.inbound import CHANNEL
-from bot.channels.telegram.sending import GaveUp, RetryPolicy, Sender, where
+from bot.channels.telegram.sending import (
+    GaveUp,
+    RetryPolicy,
+    Sender,
+    install_response_cache,
+    where,
+)
 from bot.channels.telegram.webhook import SECRET_PATTERN, WEBHOOK_PATH, webhook_handler
 from bot.content.loader import default_content_root
 from bot.core.messages import Outbound
@@ -104,6 +110,7 @@ class TelegramChannel:
         self.app = app
         self.settings = settings
         self.bot = bot or make_bot(settings)
+        install_response_cache(self.bot)
         lessons_dir = (app.settings.content_dir or default_content_root()) / "lessons"
         self.sender = Sender(self.bot, lessons_dir, policy)
         self.handlers = Handlers(app.engine, self.sender)
