@@ -1,10 +1,11 @@
 """Campaign indicators as portable SQL (SQLAlchemy Core), identical on SQLite and PostgreSQL.
 
 Every figure is aggregated in SQL with GROUP BY; nothing loops over rows in Python.
-The event log is read in two narrow passes (see `_person_rows`) into one row per
-(person, village, team); the unit levels (commune, village, team, member, age group)
-are a UNION ALL over that materialised summary. Households, visits, assisted learning
-and roles each take one statement. Month buckets are index range scans.
+The people and event figures read the log once, into one row per (account, village,
+team) (see `_unit_rows`); each unit level (commune, village, team, member, age group)
+then counts distinct people over those rows with one grouping. The basic programme
+reads only the quiz passes of core lessons. Households, visits, assisted learning and
+roles each take one statement. Month buckets are index range scans.
 
 Rules every figure follows (see docs of `bot.reports.model`):
 - a person is ``coalesce(merged_into_person_id, person_id)``: linked messenger accounts
@@ -45,6 +46,8 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import GenericFunction
 
 from storage.models import ParticipationEvent, Person, Team, UTCDateTime, Village
 from storage.team_models import (
@@ -64,8 +67,8 @@ VISITS = SupportVisit.__table__
 ASSISTED = AssistedLearning.__table__
 ROLES = StaffRole.__table__
 
-# The index that lets both passes over the log stream in order instead of sorting
-# (proposed to the lead; see bench/reports.py, which measures with and without it).
+# The covering index both passes over the log read in order, instead of sorting
+# (`ix_participation_events_report`; bench/reports.py also times it as a second copy).
 REPORT_INDEX_COLUMNS = (
     "commune_id",
     "person_id",
@@ -77,8 +80,6 @@ REPORT_INDEX_COLUMNS = (
 )
 
 RESIDENCE_KINDS = ("registered", "village_set")
-LEARNING_KINDS = ("lesson_started", "lesson_completed", "quiz_passed", "quiz_failed")
-QUIZ_KINDS = ("quiz_passed", "quiz_failed")
 TEAM_ROLES = ("member", "leader")
 
 # Unit levels. Every query returns rows (level, commune_id, unit_id, unit_key, figures...).
@@ -122,6 +123,7 @@ def _level(name: str) -> ColumnElement[str]:
 
 _NO_ID = cast(null(), Integer)
 _NO_KEY = cast(null(), String)
+_ZERO = literal_column("0", Integer)
 
 
 def _unit_select(
@@ -154,205 +156,29 @@ def _union(selects: Iterable[Select[Any]]) -> Select[Any] | None:
 
 
 # --- participation events -------------------------------------------------------
+#
+# The log is read once into one row per (account, village, team): `_by_kind` counts
+# events per kind in the order of the covering index (no sort), `_unit_rows` turns the
+# kinds into figures. Whether the row's person counts is kept as three "reach" values,
+# 1 or 2 where 2 implies 1 (NULL: no such event), so one column holds two flags:
+#   residence: 1 a registered/village_set event before the end, 2 also before the start
+#   learning:  1 a learning event before the end, 2 also a completed lesson
+#   activity:  1 a learning event in the period, 2 also a lesson completed in the period
+# Each level then groups those rows once by its unit and counts distinct people; the
+# commune, age groups and referring members add up (age group, referrer) profiles,
+# since each person has exactly one. Event counts are plain sums.
 
-
-def events_statement(scope: Scope) -> Select[Any] | None:
-    """People and event figures for every requested level, in one statement."""
-    rows = _person_rows(scope)
-    # The canonical person gives the age group and the member who referred them.
-    canon = PEOPLE.alias("canon")
-    referrer = canon.c.referred_by_person_id
-    flags = _flags(rows, referrer, scope.start)
-    pp_query = select(
-        rows.c.commune_id,
-        rows.c.key,
-        rows.c.village_id,
-        rows.c.team_id,
-        canon.c.age_group,
-        referrer.label("referrer"),
-        *[condition.label(name) for name, condition in flags.items()],
-        *[rows.c[name] for name in _SUMS],
-    ).select_from(rows.outerjoin(canon, canon.c.id == rows.c.key))
-    if scope.village_id is not None:
-        # Filter after attribution so a one-village report equals that village's row.
-        pp_query = pp_query.where(rows.c.village_id == scope.village_id)
-    pp = pp_query.cte("pp")  # evaluated once, read by every level
-    parts = []
-    wanted = set(scope.levels)
-    if wanted & {COMMUNE, AGE, MEMBER}:
-        # Age group and referrer belong to the person: one grouping serves three levels.
-        per_key = _per_person(pp, [pp.c.age_group, pp.c.referrer]).cte("per_key")
-        if COMMUNE in wanted:
-            parts.append(_people_level(COMMUNE, per_key))
-        if AGE in wanted:
-            parts.append(_people_level(AGE, per_key, unit_key=per_key.c.age_group))
-        if MEMBER in wanted:
-            parts.append(
-                _people_level(MEMBER, per_key, unit_id=per_key.c.referrer).where(
-                    per_key.c.referrer.is_not(None)
-                )
-            )
-    for name, unit in ((VILLAGE, pp.c.village_id), (TEAM, pp.c.team_id)):
-        if name in wanted:
-            per_unit = _per_person(pp, [unit]).subquery(f"per_person_{name}")
-            parts.append(_people_level(name, per_unit, unit_id=per_unit.c[unit.name]))
-    return _union(parts)
-
-
-def _log_scope(scope: Scope) -> list[ColumnElement[bool]]:
-    e = EVENTS
-    return [e.c.commune_id.in_(scope.commune_ids), e.c.occurred_at < scope.end]
-
-
-def _person_rows(scope: Scope) -> Any:
-    """One row per (person, village, team) with that unit's figures, plus one row per
-    person who finished the basic programme, in the unit of the pass that finished it.
-
-    The log is read in two narrow passes, because SQLite groups by sorting and every
-    expression evaluated per event costs: (1) counts per (person, village, team, kind),
-    keyed in the order of an index on those columns, with two cheap aggregates; and
-    (2) the first pass of each core lesson. All the kind logic then runs on the few
-    grouped rows, not on the events."""
-    e = EVENTS
-    at = e.c.occurred_at
-    by_kind = (
-        select(
-            e.c.commune_id,
-            e.c.person_id,
-            e.c.village_id,
-            e.c.team_id,
-            e.c.kind,
-            func.count().label("n"),
-            _count_if(at >= scope.start).label("n_in"),
-            func.min(at).label("first_at"),
-        )
-        .where(*_log_scope(scope))
-        # The person leads the key: the sort compares fewer columns (commune is constant).
-        .group_by(e.c.person_id, e.c.village_id, e.c.team_id, e.c.kind, e.c.commune_id)
-        .subquery("by_kind")
-    )
-    k = by_kind.c
-    learning, quiz = k.kind.in_(LEARNING_KINDS), k.kind.in_(QUIZ_KINDS)
-    completed, passed = k.kind == "lesson_completed", k.kind == "quiz_passed"
-
-    def total(condition: ColumnElement[bool], column: Any) -> ColumnElement[int]:
-        return func.sum(case((condition, column), else_=0))
-
-    p = PEOPLE.alias("p")
-    key = func.coalesce(p.c.merged_into_person_id, k.person_id).label("key")
-    main = (
-        select(
-            k.commune_id,
-            key,
-            k.village_id,
-            k.team_id,
-            func.min(case((k.kind.in_(RESIDENCE_KINDS), k.first_at))).label("resident_at"),
-            func.max(case((and_(learning, k.n_in > 0), 1), else_=0)).label("active"),
-            func.max(case((learning, 1), else_=0)).label("learned"),
-            total(completed, k.n_in).label("completions"),
-            total(completed, k.n).label("completions_cum"),
-            total(quiz, k.n_in).label("quiz_attempts"),
-            total(passed, k.n_in).label("quiz_passed"),
-            total(quiz, k.n).label("quiz_attempts_cum"),
-            total(passed, k.n).label("quiz_passed_cum"),
-            cast(null(), UTCDateTime()).label("basic_at"),
-        )
-        .select_from(by_kind.outerjoin(p, p.c.id == k.person_id))
-        .group_by(k.commune_id, key, k.village_id, k.team_id)
-    )
-    basic = _basic_programme(scope)
-    return (union_all(main, basic) if basic is not None else main).subquery("rows")
-
-
-def _basic_programme(scope: Scope) -> Select[Any] | None:
-    """Rows for people who passed every core lesson before the end (linked accounts
-    together), placed where the pass that completed the set happened."""
-    core = scope.core_lessons
-    if not core:
-        return None
-    e = EVENTS
-    passes = (
-        select(
-            e.c.commune_id,
-            e.c.person_id,
-            e.c.village_id,
-            e.c.team_id,
-            e.c.lesson_id,
-            func.min(e.c.occurred_at).label("at"),
-        )
-        # The first pass, kept if before the end: no time range in WHERE, so SQLite can
-        # read these from a covering index without visiting the table.
-        .where(
-            e.c.commune_id.in_(scope.commune_ids),
-            e.c.kind == "quiz_passed",
-            e.c.lesson_id.in_(core),
-        )
-        .group_by(e.c.person_id, e.c.village_id, e.c.team_id, e.c.lesson_id, e.c.commune_id)
-        .having(func.min(e.c.occurred_at) < scope.end)
-        .subquery("core_passes")
-    )
-    p = PEOPLE.alias("bp")
-    keyed = (
-        select(
-            passes,
-            func.coalesce(p.c.merged_into_person_id, passes.c.person_id).label("key"),
-        )
-        .select_from(passes.outerjoin(p, p.c.id == passes.c.person_id))
-        .cte("keyed_passes")
-    )
-    first = (
-        select(keyed.c.commune_id, keyed.c.key, func.min(keyed.c.at).label("at"))
-        .group_by(keyed.c.commune_id, keyed.c.key, keyed.c.lesson_id)
-        .subquery("first_pass")
-    )
-    done = (
-        select(first.c.commune_id, first.c.key, func.max(first.c.at).label("done_at"))
-        .group_by(first.c.commune_id, first.c.key)
-        .having(func.count() == len(core))
-        .subquery("done")
-    )
-    zero = literal_column("0", Integer)
-    return (
-        select(
-            done.c.commune_id,
-            done.c.key,
-            func.min(keyed.c.village_id),
-            func.min(keyed.c.team_id),
-            cast(null(), UTCDateTime()),
-            *([zero] * (2 + len(_SUMS))),  # active, learned and the sums
-            done.c.done_at,
-        )
-        .select_from(
-            done.join(
-                keyed,
-                and_(
-                    keyed.c.commune_id == done.c.commune_id,
-                    keyed.c.key == done.c.key,
-                    keyed.c.at == done.c.done_at,
-                ),
-            )
-        )
-        .group_by(done.c.commune_id, done.c.key, done.c.done_at)
-    )
-
-
-# Per-person 0/1 flags (summed per unit) and per-person sums of events.
-_FLAGS = (
-    "registered",
-    "registered_before",
-    "registered_placed",
-    "registered_placed_before",
-    "active",
-    "learners_cum",
-    "completed_any",
-    "completed_any_cum",
-    "basic_cum",
-    "basic_before",
-    "referred",
-    "referred_before",
-    "referred_placed",
-    "referred_placed_before",
-)
+_REACH = ("residence", "learning", "activity")
+# The kinds the people figures read, as numbers: computed once per group of events, they
+# let the per-unit step compare integers rather than strings (learning kinds are >= 2).
+_RESIDENCE, _STARTED, _FAILED, _PASSED, _COMPLETED = 1, 2, 3, 4, 5
+_KIND_CODES = {
+    **dict.fromkeys(RESIDENCE_KINDS, _RESIDENCE),
+    "lesson_started": _STARTED,
+    "quiz_failed": _FAILED,
+    "quiz_passed": _PASSED,
+    "lesson_completed": _COMPLETED,
+}
 _SUMS = (
     "completions",
     "completions_cum",
@@ -363,50 +189,276 @@ _SUMS = (
 )
 
 
-def _flags(rows: Any, referrer: Any, start: datetime) -> dict[str, ColumnElement[int]]:
-    """0/1 per (person, village, team) row, computed once; people are counted by summing
-    their maximum per unit, not with COUNT(DISTINCT) (a B-tree insert per row each)."""
-    resident_at, basic_at = rows.c.resident_at, rows.c.basic_at
-    resident, early = resident_at.is_not(None), resident_at < start
-    placed, referred = rows.c.village_id.is_not(None), referrer.is_not(None)
+def events_statement(scope: Scope) -> Select[Any] | None:
+    """People and event figures for every requested level, in one statement."""
+    units = _unit_rows(scope)
+    # The canonical person gives the age group and the member who referred them.
+    p, canon = PEOPLE.alias("p"), PEOPLE.alias("canon")
+    key = func.coalesce(p.c.merged_into_person_id, units.c.person_id)
+    pp_query = select(
+        units.c.commune_id,
+        key.label("key"),
+        units.c.village_id,
+        units.c.team_id,
+        canon.c.age_group,
+        canon.c.referred_by_person_id.label("referrer"),
+        *[units.c[name] for name in _REACH + _SUMS],
+    ).select_from(
+        units.outerjoin(p, p.c.id == units.c.person_id).outerjoin(canon, canon.c.id == key)
+    )
+    if scope.village_id is not None:
+        # Filter after attribution so a one-village report equals that village's row.
+        pp_query = pp_query.where(units.c.village_id == scope.village_id)
+    pp = pp_query.cte("pp")  # evaluated once, read by every level
+    parts: list[Select[Any]] = []
+    wanted = set(scope.levels)
+    if wanted & {COMMUNE, AGE, MEMBER}:
+        parts += _profile_levels(pp, wanted)
+    for name, unit in ((VILLAGE, pp.c.village_id), (TEAM, pp.c.team_id)):
+        if name in wanted:
+            parts.append(_unit_level(name, pp, unit))
+    return _union(parts)
+
+
+def _log_scope(scope: Scope) -> list[ColumnElement[bool]]:
+    e = EVENTS
+    return [e.c.commune_id.in_(scope.commune_ids), e.c.occurred_at < scope.end]
+
+
+def _by_kind(scope: Scope) -> Any:
+    """Events per (account, village, team, kind) before the end, and how many in the
+    period. Grouped in the order of the covering index, so SQLite streams, not sorts;
+    the kind comes out as its `_KIND_CODES` number (0 for kinds no figure reads)."""
+    e = EVENTS
+    return (
+        select(
+            e.c.commune_id,
+            e.c.person_id,
+            e.c.village_id,
+            e.c.team_id,
+            case(_KIND_CODES, value=e.c.kind, else_=0).label("kind"),
+            func.count().label("n"),
+            func.count().filter(e.c.occurred_at >= scope.start).label("n_in"),
+        )
+        .where(*_log_scope(scope))
+        .group_by(e.c.person_id, e.c.village_id, e.c.team_id, e.c.kind, e.c.commune_id)
+        .subquery("by_kind")
+    )
+
+
+def _unit_rows(scope: Scope) -> Any:
+    """One row per (account, village, team): its reach values and event counts."""
+    k = _by_kind(scope).c
+    learning, completed = k.kind >= _STARTED, k.kind == _COMPLETED
+    quiz, passed = k.kind.in_((_FAILED, _PASSED)), k.kind == _PASSED
+    # Registered before the start: some of the events before the end are not in the period.
+    residence = case((k.n > k.n_in, 2), else_=1)
+    studied = case((completed, 2), else_=1)  # 2: completed a lesson
+    in_period, cumulative = k.n_in, k.n
+    return (
+        select(
+            k.commune_id,
+            k.person_id,
+            k.village_id,
+            k.team_id,
+            func.max(residence).filter(k.kind == _RESIDENCE).label("residence"),
+            func.max(studied).filter(learning).label("learning"),
+            func.max(studied).filter(learning, k.n_in > 0).label("activity"),
+            # NULL rather than 0 where no such event: the figures read it as 0.
+            func.sum(in_period).filter(completed).label("completions"),
+            func.sum(cumulative).filter(completed).label("completions_cum"),
+            func.sum(in_period).filter(quiz).label("quiz_attempts"),
+            func.sum(in_period).filter(passed).label("quiz_passed"),
+            func.sum(cumulative).filter(quiz).label("quiz_attempts_cum"),
+            func.sum(cumulative).filter(passed).label("quiz_passed_cum"),
+        )
+        .where(k.kind > 0)
+        .group_by(k.person_id, k.village_id, k.team_id, k.commune_id)
+        .subquery("units")
+    )
+
+
+def _people_figures(pp: Any, *, placed: bool = False) -> list[ColumnElement[int]]:
+    """Distinct people of the unit with each reach, and the sums of their events."""
+    r = pp.c
+    referred = r.referrer.is_not(None)
     conditions = {
-        "registered": resident,
-        "registered_before": early,
-        "registered_placed": and_(resident, placed),
-        "registered_placed_before": and_(early, placed),
-        "active": rows.c.active == 1,
-        "learners_cum": rows.c.learned == 1,
-        "completed_any": rows.c.completions > 0,
-        "completed_any_cum": rows.c.completions_cum > 0,
-        "basic_cum": basic_at.is_not(None),
-        "basic_before": basic_at < start,
-        "referred": and_(resident, referred),
-        "referred_before": and_(early, referred),
-        "referred_placed": and_(resident, referred, placed),
-        "referred_placed_before": and_(early, referred, placed),
+        "registered": r.residence >= 1,
+        "registered_before": r.residence == 2,
+        "learners_cum": r.learning >= 1,
+        "completed_any_cum": r.learning == 2,
+        "active": r.activity >= 1,
+        "completed_any": r.activity == 2,
+        "referred": and_(r.residence >= 1, referred),
+        "referred_before": and_(r.residence == 2, referred),
     }
-    return {name: _one_if(conditions[name]) for name in _FLAGS}
+    # Residents placed in some village: only the commune's are used (see
+    # `compute._unplaced_row`), so other levels give zeros.
+    in_village = r.village_id.is_not(None)
+    placed_conditions = {
+        "registered_placed": and_(r.residence >= 1, in_village),
+        "registered_placed_before": and_(r.residence == 2, in_village),
+        "referred_placed": and_(r.residence >= 1, in_village, referred),
+        "referred_placed_before": and_(r.residence == 2, in_village, referred),
+    }
+    people = [_people_if(r.key, c).label(name) for name, c in conditions.items()]
+    people += [
+        (_people_if(r.key, c) if placed else _ZERO).label(name)
+        for name, c in placed_conditions.items()
+    ]
+    return people + [func.sum(r[name]).label(name) for name in _SUMS]
 
 
-def _per_person(pp: Any, units: list[Any]) -> Select[Any]:
-    """One row per (commune, person, units...): does the person count there, and events."""
-    return select(
-        pp.c.commune_id,
-        *units,
-        *[func.max(pp.c[flag]).label(flag) for flag in _FLAGS],
-        *[func.sum(pp.c[column]).label(column) for column in _SUMS],
-    ).group_by(pp.c.commune_id, pp.c.key, *units)
+def _people_if(key: ColumnElement[Any], condition: ColumnElement[bool]) -> ColumnElement[int]:
+    """People with a row meeting the condition. One sort per level and a small index per
+    figure cost less than grouping the rows per person first."""
+    return func.count(distinct(key)).filter(condition)
 
 
-def _people_level(
-    name: str, per_person: Any, *, unit_id: Any = None, unit_key: Any = None
-) -> Select[Any]:
-    return _unit_select(
-        name,
-        per_person.c.commune_id,
-        [func.sum(per_person.c[column]).label(column) for column in _FLAGS + _SUMS],
-        unit_id=unit_id,
-        unit_key=unit_key,
+def _unit_level(name: str, pp: Any, unit: Any) -> Select[Any]:
+    """Village or team figures."""
+    query = _unit_select(name, pp.c.commune_id, _people_figures(pp), unit_id=unit)
+    if name == TEAM:  # events without a team have no team row to show
+        query = query.where(unit.is_not(None))
+    return query
+
+
+def _profile_levels(pp: Any, wanted: set[str]) -> list[Select[Any]]:
+    """Commune, age group and referring member: attributes of the person, so each person
+    is in one (age group, referrer) profile, and the three levels sum profiles."""
+    figures = _people_figures(pp, placed=True)
+    group = [pp.c.commune_id, pp.c.age_group, pp.c.referrer]
+    profiles = select(*group, *figures).group_by(*group).cte("profiles")
+    c = profiles.c
+    totals = [func.sum(c[column.name]).label(column.name) for column in figures]
+    levels = {
+        COMMUNE: lambda: _unit_select(COMMUNE, c.commune_id, totals),
+        AGE: lambda: _unit_select(AGE, c.commune_id, totals, unit_key=c.age_group),
+        MEMBER: lambda: _unit_select(MEMBER, c.commune_id, totals, unit_id=c.referrer).where(
+            c.referrer.is_not(None)
+        ),
+    }
+    return [levels[name]() for name in (COMMUNE, AGE, MEMBER) if name in wanted]
+
+
+# --- the basic programme ------------------------------------------------------------
+
+
+class greatest(GenericFunction[datetime]):
+    """The largest of two or more arguments: GREATEST on PostgreSQL, max() on SQLite."""
+
+    type = UTCDateTime()
+    inherit_cache = True
+
+
+@compiles(greatest, "sqlite")
+def _greatest_on_sqlite(element: greatest, compiler: Any, **kw: Any) -> str:
+    return f"max({compiler.process(element.clauses, **kw)})"
+
+
+def basic_statement(scope: Scope) -> Select[Any] | None:
+    """People who passed every core lesson before the end (linked accounts together),
+    counted in the unit of the pass that completed the set. Each person has one such
+    row, so every level simply counts rows."""
+    if not scope.core_lessons:
+        return None
+    done = _basic_done(scope).subquery("basic_done")
+    query = select(done)
+    if scope.village_id is not None:  # as for the other figures: after attribution
+        query = query.where(done.c.village_id == scope.village_id)
+    finished = query.cte("finished")
+    f = finished.c
+    canon = PEOPLE.alias("basic_canon")
+    with_canon = finished.outerjoin(canon, canon.c.id == f.key)
+    figures = [
+        func.count().label("basic_cum"),
+        _count_if(f.done_at < scope.start).label("basic_before"),
+    ]
+    referrer = canon.c.referred_by_person_id
+    levels = {
+        COMMUNE: lambda: _unit_select(COMMUNE, f.commune_id, figures),
+        AGE: lambda: _unit_select(
+            AGE, f.commune_id, figures, unit_key=canon.c.age_group
+        ).select_from(with_canon),
+        MEMBER: lambda: (
+            _unit_select(MEMBER, f.commune_id, figures, unit_id=referrer)
+            .select_from(with_canon)
+            .where(referrer.is_not(None))
+        ),
+        VILLAGE: lambda: _unit_select(VILLAGE, f.commune_id, figures, unit_id=f.village_id),
+        TEAM: lambda: _unit_select(TEAM, f.commune_id, figures, unit_id=f.team_id).where(
+            f.team_id.is_not(None)
+        ),
+    }
+    return _union(levels[name]() for name in scope.levels if name in levels)
+
+
+def _basic_done(scope: Scope) -> Select[Any]:
+    """(commune, person, village, team, done_at) of everyone who finished: the first
+    pass of each core lesson, per account and unit in one pass over the log, then per
+    person; the set is done at the latest of those first passes."""
+    e = EVENTS
+    lessons = tuple(dict.fromkeys(scope.core_lessons))
+    columns = [f"pass_{n}" for n in range(len(lessons))]
+    per_unit = (
+        select(
+            e.c.commune_id,
+            e.c.person_id,
+            e.c.village_id,
+            e.c.team_id,
+            *[
+                func.min(e.c.occurred_at).filter(e.c.lesson_id == lesson).label(column)
+                for lesson, column in zip(lessons, columns, strict=True)
+            ],
+        )
+        .where(
+            e.c.commune_id.in_(scope.commune_ids),
+            e.c.kind == "quiz_passed",
+            e.c.lesson_id.in_(lessons),
+            e.c.occurred_at < scope.end,
+        )
+        .group_by(e.c.person_id, e.c.village_id, e.c.team_id, e.c.commune_id)
+        .subquery("core_per_unit")
+    )
+    p = PEOPLE.alias("bp")
+    passes = (
+        select(
+            per_unit, func.coalesce(p.c.merged_into_person_id, per_unit.c.person_id).label("key")
+        )
+        .select_from(per_unit.outerjoin(p, p.c.id == per_unit.c.person_id))
+        .cte("core_passes")
+    )
+    firsts = (
+        select(
+            passes.c.commune_id, passes.c.key, *[func.min(passes.c[c]).label(c) for c in columns]
+        )
+        .group_by(passes.c.commune_id, passes.c.key)
+        .subquery("first_passes")
+    )
+    first = [firsts.c[c] for c in columns]
+    done_at = greatest(*first) if len(first) > 1 else first[0]
+    done = (
+        select(firsts.c.commune_id, firsts.c.key, done_at.label("done_at"))
+        .where(*[column.is_not(None) for column in first])
+        .subquery("done")
+    )
+    # Where the pass that completed the set happened (the lowest ids on a tie).
+    return (
+        select(
+            done.c.commune_id,
+            done.c.key,
+            func.min(passes.c.village_id).label("village_id"),
+            func.min(passes.c.team_id).label("team_id"),
+            done.c.done_at,
+        )
+        .select_from(
+            done.join(
+                passes,
+                and_(passes.c.commune_id == done.c.commune_id, passes.c.key == done.c.key),
+            )
+        )
+        .where(done.c.done_at.in_([passes.c[c] for c in columns]))
+        .group_by(done.c.commune_id, done.c.key, done.c.done_at)
     )
 
 
@@ -416,15 +468,18 @@ def _people_level(
 def households_statement(scope: Scope) -> Select[Any] | None:
     """Households reached: a registered resident lives there, or a visit was logged."""
     p, e, h, sv, v = PEOPLE, EVENTS, HOUSEHOLDS, VISITS, VILLAGES
+    # From each resident to their `registered` event through the (person, kind) index:
+    # the LEFT JOIN keeps SQLite from scanning the whole log for them instead.
+    registered = and_(
+        e.c.person_id == p.c.id, e.c.kind == "registered", e.c.occurred_at < scope.end
+    )
+    first_registered = func.min(e.c.occurred_at)
     by_resident = (
-        select(p.c.household_id.label("household_id"), func.min(e.c.occurred_at).label("at"))
-        .select_from(p.join(e, and_(e.c.person_id == p.c.id, e.c.kind == "registered")))
-        .where(
-            p.c.household_id.is_not(None),
-            p.c.commune_id.in_(scope.commune_ids),
-            e.c.occurred_at < scope.end,
-        )
+        select(p.c.household_id.label("household_id"), first_registered.label("at"))
+        .select_from(p.outerjoin(e, registered))
+        .where(p.c.household_id.is_not(None), p.c.commune_id.in_(scope.commune_ids))
         .group_by(p.c.household_id)
+        .having(first_registered.is_not(None))
     )
     by_visit = (
         select(sv.c.household_id, func.min(sv.c.visited_at).label("at"))
@@ -466,9 +521,26 @@ def households_statement(scope: Scope) -> Select[Any] | None:
 # --- support visits ---------------------------------------------------------------
 
 
-def _visits_base(scope: Scope) -> Any:
+_VISIT_COLUMNS = (
+    "commune_id",
+    "village_id",
+    "team_id",
+    "member_person_id",
+    "household_id",
+    "visited_at",
+    "verified_at",
+)
+
+
+def _visits_base(scope: Scope, *, services: bool = False) -> Any:
+    """Visits before the end, with only the columns read (SQLite copies what a CTE has)."""
     sv = VISITS
-    query = select(sv).where(sv.c.commune_id.in_(scope.commune_ids), sv.c.visited_at < scope.end)
+    columns = [sv.c[name] for name in _VISIT_COLUMNS]
+    if services:
+        columns.append(sv.c.services)
+    query = select(*columns).where(
+        sv.c.commune_id.in_(scope.commune_ids), sv.c.visited_at < scope.end
+    )
     if scope.village_id is not None:
         query = query.where(sv.c.village_id == scope.village_id)
     return query.cte("sv")
@@ -497,23 +569,24 @@ def visits_statement(scope: Scope) -> Select[Any] | None:
 
 
 def services_statement(scope: Scope) -> Select[Any]:
-    """Visits in the period per kind of help: one row, three figures per service.
+    """Visits in the period per kind of help: one row per service, with its visits,
+    verified visits and distinct households.
 
     `services` is a JSON list; matching its text for the quoted key is portable (JSON
     functions differ between SQLite and PostgreSQL) and exact, since keys are quoted."""
-    sv = _visits_base(scope)
+    sv = _visits_base(scope, services=True)
     in_period = sv.c.visited_at >= scope.start
-    verified = sv.c.verified_at < scope.end
     text = cast(sv.c.services, String)
-    columns: list[ColumnElement[Any]] = []
-    for service in VISIT_SERVICES:
-        has = and_(in_period, text.like(f'%"{service}"%'))
-        columns += [
-            _count_if(has).label(f"{service}__visits"),
-            _count_if(and_(has, verified)).label(f"{service}__verified"),
-            _distinct_if(has, sv.c.household_id).label(f"{service}__households"),
-        ]
-    return select(*columns)
+    parts = [
+        select(
+            literal_column(f"'{service}'", String).label("service"),
+            func.count().label("visits"),
+            func.count().filter(sv.c.verified_at < scope.end).label("verified"),
+            func.count(distinct(sv.c.household_id)).label("households"),
+        ).where(in_period, text.like(f'%"{service}"%'))
+        for service in VISIT_SERVICES
+    ]
+    return union_all(*parts)  # type: ignore[return-value]
 
 
 # --- assisted learning ------------------------------------------------------------
@@ -521,7 +594,10 @@ def services_statement(scope: Scope) -> Select[Any]:
 
 def assisted_statement(scope: Scope) -> Select[Any] | None:
     al = ASSISTED
-    query = select(al).where(al.c.commune_id.in_(scope.commune_ids), al.c.at < scope.end)
+    columns = ("commune_id", "village_id", "team_id", "member_person_id", "learner_key")
+    query = select(*[al.c[name] for name in columns], al.c.lesson_id, al.c.at).where(
+        al.c.commune_id.in_(scope.commune_ids), al.c.at < scope.end
+    )
     if scope.village_id is not None:
         query = query.where(al.c.village_id == scope.village_id)
     base = query.cte("al")
@@ -653,8 +729,8 @@ def months_statement(scope: Scope, buckets: Sequence[tuple[datetime, datetime]])
     for index, (start, end) in enumerate(buckets):
         query = select(
             literal_column(str(index), Integer).label("bucket"),
-            _count_if(e.c.kind == "lesson_completed").label("completions"),
-            _count_if(e.c.kind == "quiz_passed").label("passes"),
+            func.count().filter(e.c.kind == "lesson_completed").label("completions"),
+            func.count().filter(e.c.kind == "quiz_passed").label("passes"),
         ).where(
             e.c.commune_id.in_(scope.commune_ids),
             at >= start,
@@ -669,26 +745,51 @@ def months_statement(scope: Scope, buckets: Sequence[tuple[datetime, datetime]])
 
 # --- running ----------------------------------------------------------------------
 
+Figures = dict[UnitKey, dict[str, int]]
 
-async def collect(session: AsyncSession, scope: Scope) -> dict[UnitKey, dict[str, int]]:
-    """Run every level statement; figures keyed by (level, commune_id, unit)."""
-    figures: dict[UnitKey, dict[str, int]] = defaultdict(dict)
-    statements = (
-        events_statement(scope),
+
+def log_statements(scope: Scope) -> list[Select[Any]]:
+    """People and event figures: the one full read of the event log, the heaviest part."""
+    return _present(events_statement(scope))
+
+
+def other_statements(scope: Scope) -> list[Select[Any]]:
+    """Every other level statement: basic programme, households, visits, assisted, teams."""
+    return _present(
+        basic_statement(scope),
         households_statement(scope),
         visits_statement(scope),
         assisted_statement(scope),
         members_statement(scope),
     )
+
+
+def _present(*statements: Select[Any] | None) -> list[Select[Any]]:
+    return [statement for statement in statements if statement is not None]
+
+
+async def collect(session: AsyncSession, statements: Iterable[Select[Any]]) -> Figures:
+    """Run level statements; figures keyed by (level, commune_id, unit), summed by name."""
+    figures: Figures = defaultdict(dict)
     for statement in statements:
-        if statement is None:
-            continue
         result = await session.execute(statement)
         for row in result.mappings():
             level, commune_id = row["level"], row["commune_id"]
             unit = row["unit_id"] if row["unit_id"] is not None else row["unit_key"]
-            target = figures[(level, commune_id, unit)]
-            for name, value in row.items():
-                if name not in ("level", "commune_id", "unit_id", "unit_key"):
-                    target[name] = target.get(name, 0) + int(value or 0)
+            _add(figures[(level, commune_id, unit)], row)
     return figures
+
+
+def combine(*parts: Figures) -> Figures:
+    """Figures of several `collect` calls, summed unit by unit."""
+    figures: Figures = defaultdict(dict)
+    for part in parts:
+        for unit, values in part.items():
+            _add(figures[unit], values)
+    return figures
+
+
+def _add(target: dict[str, int], values: Any) -> None:
+    for name, value in values.items():
+        if name not in ("level", "commune_id", "unit_id", "unit_key"):
+            target[name] = target.get(name, 0) + int(value or 0)

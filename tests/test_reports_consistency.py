@@ -1,0 +1,117 @@
+"""Reports on generated demo data hang together, on SQLite and PostgreSQL.
+
+Each level is counted on its own (people per unit are distinct, not summed), so these
+properties check the levels against one another where a sum must hold: every person has
+one age group, every event and every finished basic programme is in exactly one village
+(or none yet), and a one-village report is that village's row of the commune report.
+The demo data has the hard cases in numbers: movers, linked accounts, deleted data.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import select
+
+from bot.reports import demo
+from bot.reports.compute import Programme, compute_report
+from bot.reports.model import Metrics, Report
+from bot.reports.periods import Period, calendar_range, report_quarter, report_year, since_launch
+from storage.models import Commune, Team, Village
+from tests.support import make_app
+
+LESSONS = [("a", True), ("b", True), ("c", False), ("d", True)]
+PROGRAMME = Programme(tuple((lesson, lesson.upper(), core) for lesson, core in LESSONS))
+HARD_CASES = demo.Profile(movers=0.2, two_messengers=0.15, deleters=0.05, reopen_lesson=0.3)
+
+PEOPLE = (
+    "registered",
+    "registered_before",
+    "active",
+    "learners_cum",
+    "completed_any",
+    "completed_any_cum",
+    "basic_cum",
+    "basic_before",
+    "referred",
+    "referred_before",
+)
+EVENTS = (
+    "completions",
+    "completions_cum",
+    "quiz_attempts",
+    "quiz_passed",
+    "quiz_attempts_cum",
+    "quiz_passed_cum",
+)
+
+
+@pytest.fixture
+async def demo_app(db_url, tmp_path):  # type: ignore[no-untyped-def]
+    app = await make_app(db_url, tmp_path)
+    try:
+        async with app.database.engine.begin() as conn:
+            commune = (await conn.execute(select(Commune))).one()
+            villages = [
+                demo.VillageRef(v.id, v.code, v.households_total)
+                for v in await conn.execute(select(Village).order_by(Village.position))
+            ]
+            teams = [
+                demo.TeamRef(t.id, t.code, t.village_id) for t in await conn.execute(select(Team))
+            ]
+            rows = demo.generate(
+                commune_id=commune.id, launch=commune.launch_date, villages=villages, teams=teams,
+                lessons=LESSONS, residents=400, months=14, seed=3,
+                first_ids=await demo.next_ids(conn), profile=HARD_CASES,
+            )  # fmt: skip
+            await demo.write_rows(conn, rows)
+        yield app, commune.id, [v.code for v in villages]
+    finally:
+        await app.close()
+
+
+def total_of(metrics: list[Metrics], name: str) -> int:
+    return sum(getattr(m, name) for m in metrics)
+
+
+PERIODS = [
+    report_year(2026),
+    report_quarter(2026, 2),
+    calendar_range(date(2026, 3, 1), date(2026, 3, 31)),
+    since_launch(date(2025, 10, 10), datetime(2027, 1, 1, tzinfo=UTC)),
+]
+
+
+@pytest.mark.parametrize("period", PERIODS, ids=lambda p: p.key)
+async def test_levels_add_up_where_they_must(demo_app, period: Period) -> None:  # type: ignore[no-untyped-def]
+    app, commune_id, _ = demo_app
+    report = await compute_report(app.database, commune_id, period, PROGRAMME)
+    total = report.total
+    ages = [row.metrics for row in report.ages]
+    villages = [row.metrics for row in report.villages]
+    assert total.registered > 0
+    for name in PEOPLE + EVENTS:  # one age group per person
+        assert total_of(ages, name) == getattr(total, name), name
+    for name in EVENTS + ("basic_cum", "basic_before"):  # one village (or none) per event
+        assert total_of(villages, name) == getattr(total, name), name
+    for name in PEOPLE:  # a mover counts in each village, once in the commune
+        assert max(getattr(m, name) for m in villages) <= getattr(total, name)
+        assert total_of(villages, name) >= getattr(total, name), name
+
+
+async def test_a_one_village_report_is_that_village_row(demo_app) -> None:  # type: ignore[no-untyped-def]
+    app, commune_id, codes = demo_app
+    full = await compute_report(app.database, commune_id, report_year(2026), PROGRAMME)
+    for code in codes[:3]:
+        one = await compute_report(
+            app.database, commune_id, report_year(2026), PROGRAMME, village_code=code
+        )
+        assert one.total == row_of(full, code)
+        assert [t.metrics for t in one.teams] == [
+            t.metrics for t in full.teams if t.village_code == code
+        ]
+
+
+def row_of(report: Report, code: str) -> Metrics:
+    return next(v.metrics for v in report.villages if v.code == code)
