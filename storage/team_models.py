@@ -49,6 +49,10 @@ class Household(Base):
     code: Mapped[str] = mapped_column(String(32))
     head_name: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # When the first registered resident who said they live here registered. Kept when
+    # they later unlink or delete their data: a household once reached stays reached,
+    # and the count needs no link to any person.
+    resident_reached_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class SupportVisit(Base):

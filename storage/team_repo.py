@@ -18,7 +18,7 @@ from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.delivery_models import Broadcast
-from storage.models import ChannelAccount, Person, Team, Village
+from storage.models import ChannelAccount, ParticipationEvent, Person, Team, Village
 from storage.team_models import (
     AuditEntry,
     Household,
@@ -440,6 +440,38 @@ async def overdue_questions(session: AsyncSession, before: datetime) -> list[Tea
         .order_by(TeamQuestion.id)
     )
     return list(rows)
+
+
+# ----------------------------------------------------------------- households
+
+
+async def link_household(session: AsyncSession, person: Person, household: Household) -> None:
+    """The resident says they live in `household`, which is then reached as of their
+    registration (the report rule), for good: see Household.resident_reached_at."""
+    person.household_id = household.id
+    registered = await session.scalar(
+        select(func.min(ParticipationEvent.occurred_at)).where(
+            ParticipationEvent.person_id == person.id, ParticipationEvent.kind == "registered"
+        )
+    )
+    reached = registered or person.created_at
+    if household.resident_reached_at is None or reached < household.resident_reached_at:
+        household.resident_reached_at = reached
+
+
+async def households_reached(session: AsyncSession, village_ids: Sequence[int]) -> dict[int, int]:
+    """Households reached so far per village, by the reports' rule: a registered resident
+    said they live there, or a support visit was logged."""
+    visited = select(SupportVisit.id).where(SupportVisit.household_id == Household.id).exists()
+    rows = await session.execute(
+        select(Household.village_id, func.count())
+        .where(
+            Household.village_id.in_(list(village_ids)),
+            or_(Household.resident_reached_at.is_not(None), visited),
+        )
+        .group_by(Household.village_id)
+    )
+    return {village_id: int(count) for village_id, count in rows.all()}
 
 
 # ----------------------------------------------------------------- deletion

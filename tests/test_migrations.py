@@ -6,6 +6,7 @@ import asyncio
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import select
 
 from storage.db import Database
 from storage.schema import metadata
@@ -54,3 +55,86 @@ async def test_processes_starting_together_sync_the_commune_once(db_url):
     finally:
         for database in (first, *processes):
             await database.dispose()
+
+
+async def test_upgrading_keeps_households_reached_by_their_residents(db_url):
+    """0005 moves "reached by a registered resident" onto the household: the backfill
+    takes the earliest registration among the residents linked at upgrade time."""
+    from datetime import UTC, datetime
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from storage.db import alembic_config
+
+    def upgrade_to(revision: str):  # noqa: ANN202
+        def run(connection) -> None:  # noqa: ANN001
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+
+        return run
+
+    early, late = datetime(2026, 1, 5, 3, tzinfo=UTC), datetime(2026, 3, 1, 3, tzinfo=UTC)
+    database = Database(db_url)
+    try:
+        async with database.engine.begin() as conn:
+            await conn.run_sync(upgrade_to("0004"))
+        async with database.engine.begin() as conn:
+            commune = (
+                await conn.execute(
+                    text(
+                        "INSERT INTO communes (code, name, unit_label, launch_date) "
+                        "VALUES ('x', 'Xã X', 'thôn', '2025-10-10') RETURNING id"
+                    )
+                )
+            ).scalar_one()
+            village = (
+                await conn.execute(
+                    text(
+                        "INSERT INTO villages (commune_id, code, name, households_total,"
+                        " position, active) VALUES (:c, 'T01', 'Thôn 1', 10, 0, true)"
+                        " RETURNING id"
+                    ),
+                    {"c": commune},
+                )
+            ).scalar_one()
+            homes = [
+                (
+                    await conn.execute(
+                        text(
+                            "INSERT INTO households (village_id, code, created_at)"
+                            " VALUES (:v, :code, :at) RETURNING id"
+                        ),
+                        {"v": village, "code": code, "at": early},
+                    )
+                ).scalar_one()
+                for code in ("H1", "H2")
+            ]
+            for registered in (late, early):  # two residents of H1
+                person = (
+                    await conn.execute(
+                        text(
+                            "INSERT INTO people (commune_id, household_id, created_at)"
+                            " VALUES (:c, :h, :at) RETURNING id"
+                        ),
+                        {"c": commune, "h": homes[0], "at": registered},
+                    )
+                ).scalar_one()
+                await conn.execute(
+                    text(
+                        "INSERT INTO participation_events (occurred_at, kind, person_id,"
+                        " commune_id, channel) VALUES (:at, 'registered', :p, :c, 'zalo')"
+                    ),
+                    {"at": registered, "p": person, "c": commune},
+                )
+        await database.migrate()
+        async with database.session() as session:
+            from storage.team_models import Household
+
+            reached = {
+                h.code: h.resident_reached_at for h in await session.scalars(select(Household))
+            }
+        assert reached == {"H1": early, "H2": None}
+    finally:
+        await database.dispose()

@@ -33,6 +33,7 @@ from bot.reports.compute import Programme, UnknownVillage, compute_report, provi
 from bot.reports.model import Metrics, Report
 from bot.reports.periods import TZ, calendar_range, report_quarter, report_year, since_launch
 from bot.reports.ranking import rank_members, rank_villages
+from storage import team_repo
 from storage.models import Commune, ParticipationEvent, Person, Team, Village
 from storage.team_models import AssistedLearning, Household, StaffRole, SupportVisit
 from tests.support import make_app
@@ -154,6 +155,12 @@ async def build_scenario(app) -> Scenario:  # type: ignore[no-untyped-def]
         ev(g, "village_set", local(2026, 12, 15, 0, 0), v3, t3)
         # H never chooses a village.
         ev(h, "registered", local(2026, 6, 1, 8), None, None)
+        # A and D said which household they live in; D's link went with their data.
+        await s.flush()
+        for name, home in (("A", "H1"), ("D", "H4")):
+            resident, household = await s.get(Person, ids[name]), await s.get(Household, ids[home])
+            await team_repo.link_household(s, resident, household)
+        (await s.get(Person, d)).household_id = None  # as deleting their data does
 
         def visit(member, home, village, team, at, services, verified=None):  # type: ignore[no-untyped-def]
             s.add(

@@ -5,6 +5,7 @@ view, questions and answers, escalation, and the audit log."""
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -241,7 +242,7 @@ async def test_visit_logged_then_confirmed_by_the_household(app, clock):
     await member.text("/to")
     await member.choose("view")
     view = member.last.text
-    assert "Hộ đã được tổ hỗ trợ: 1/312 hộ (0%)" in view
+    assert "Hộ đã tiếp cận: 1/312 hộ (0%)" in view  # linked by a resident, then visited
     assert "• VNeID mức 2: 1" in view and "• Thanh toán không tiền mặt: 1" in view
     assert "Được người dân xác nhận: 1 · chưa xác nhận: 0" in view
     assert "Lần hỗ trợ hộ: 1 / 0" in view
@@ -391,6 +392,41 @@ async def test_forgetting_a_person_clears_what_the_team_features_hold(app, clock
         roles = await team_repo.active_roles(session, person.id)
     assert person.household_id is None and roles == []
     assert (question.text, question.person_id) == ("", person.id)  # still counted
+
+
+async def test_a_household_stays_reached_after_its_resident_deletes_their_data(app, clock):
+    """The village view and the commune report agree, before and after the deletion."""
+    from bot.reports.compute import Programme, compute_report
+    from bot.reports.periods import since_launch
+
+    await add_households(app, "T01", [("H001", None), ("H002", None)])
+    resident = await onboarded(app, "res")
+    await resident.text("/ho")
+    await resident.text("H002")
+    member = await onboarded(app, "mem", "member")
+
+    async def village_view_and_report() -> tuple[str, int]:
+        await member.text("/to")
+        await member.choose("view")
+        clock.advance(minutes=1)
+        services = app.engine.services
+        report = await compute_report(
+            app.database,
+            services.commune.id,
+            since_launch(date(2025, 10, 10), clock()),
+            Programme.of(services.curriculum),
+            now=clock(),
+        )
+        return member.last.text, report.total.households_reached
+
+    view, reached = await village_view_and_report()
+    assert "Hộ đã tiếp cận: 1/312 hộ" in view and reached == 1
+    await resident.text("/xoadulieu")
+    await resident.choose("yes")
+    assert "Đã xóa" in resident.last.text
+    assert await count(app, Person, Person.household_id.is_not(None)) == 0
+    view, reached = await village_view_and_report()
+    assert "Hộ đã tiếp cận: 1/312 hộ" in view and reached == 1
 
 
 async def test_an_invite_used_up_during_consent_still_onboards_as_resident(app):

@@ -39,7 +39,7 @@ DAY = timedelta(days=1)
 
 # Column orders of the rows produced below (also the COPY column lists).
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "households": ("id", "village_id", "code", "head_name", "created_at"),
+    "households": ("id", "village_id", "code", "head_name", "created_at", "resident_reached_at"),
     "people": (
         "id",
         "commune_id",
@@ -190,6 +190,7 @@ def generate(
     for _ in range(residents):
         gen.resident()
     gen.finish_events()
+    gen.finish_households()
     gen.visits()
     gen.assisted()
     return gen.out
@@ -220,6 +221,7 @@ class _Generator:
         self.out = DemoRows()
         self.next_id: dict[str, int] = {}
         self.homes: dict[int, list[int]] = {}
+        self.reached: dict[int, datetime] = {}  # household -> first resident's sign-up
         self.crews: dict[int, list[tuple[int, datetime | None]]] = {}
         self.weights = [max(v.households_total, 1) for v in self.villages]
 
@@ -359,6 +361,11 @@ class _Generator:
             deleted_at = None
         final_village = place(self.end)[0]
         source = f"team_{team.code}" if attributed and team else None
+        if household is not None:
+            first = self.reached.get(household)
+            self.reached[household] = min(first, registered_at) if first else registered_at
+            if deleted_at:  # deleting one's data removes the link; the reach stays
+                household = None
         self.row(
             "people", pid, self.commune_id, None if deleted_at else _name(rng), None,
             final_village, None if deleted_at else age, attributed, source, household,
@@ -369,6 +376,11 @@ class _Generator:
                 "people", second, self.commune_id, None, None, final_village, None,
                 attributed, None, household, referrer, pid, switch_at, None,
             )  # fmt: skip
+
+    def finish_households(self) -> None:
+        self.out.tables["households"] = [
+            (*row, self.reached.get(row[0])) for row in self.out.tables["households"]
+        ]
 
     def finish_events(self) -> None:
         """Sort the log by time, as the bot writes it, then number it."""

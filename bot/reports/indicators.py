@@ -467,19 +467,11 @@ def _basic_done(scope: Scope) -> Select[Any]:
 
 def households_statement(scope: Scope) -> Select[Any] | None:
     """Households reached: a registered resident lives there, or a visit was logged."""
-    p, e, h, sv, v = PEOPLE, EVENTS, HOUSEHOLDS, VISITS, VILLAGES
-    # From each resident to their `registered` event through the (person, kind) index:
-    # the LEFT JOIN keeps SQLite from scanning the whole log for them instead.
-    registered = and_(
-        e.c.person_id == p.c.id, e.c.kind == "registered", e.c.occurred_at < scope.end
-    )
-    first_registered = func.min(e.c.occurred_at)
-    by_resident = (
-        select(p.c.household_id.label("household_id"), first_registered.label("at"))
-        .select_from(p.outerjoin(e, registered))
-        .where(p.c.household_id.is_not(None), p.c.commune_id.in_(scope.commune_ids))
-        .group_by(p.c.household_id)
-        .having(first_registered.is_not(None))
+    h, sv, v = HOUSEHOLDS, VISITS, VILLAGES
+    # Kept on the household itself, so a resident who later unlinks or deletes their
+    # data does not take the household's reach with them (Household.resident_reached_at).
+    by_resident = select(h.c.id.label("household_id"), h.c.resident_reached_at.label("at")).where(
+        h.c.resident_reached_at < scope.end
     )
     by_visit = (
         select(sv.c.household_id, func.min(sv.c.visited_at).label("at"))

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.texts import Texts
+from storage import team_repo
 from storage.models import ParticipationEvent, Person, Village
 from storage.team_models import VISIT_SERVICES, AssistedLearning, SupportVisit
 
@@ -116,14 +117,7 @@ async def village_stats(
     return VillageStats(
         name=village.name,
         households_total=village.households_total,
-        households_reached=int(
-            await scalar(
-                select(func.count(func.distinct(SupportVisit.household_id))).where(
-                    SupportVisit.village_id == vid
-                )
-            )
-            or 0
-        ),
+        households_reached=(await team_repo.households_reached(session, [vid])).get(vid, 0),
         residents=int(await scalar(_people(vid)) or 0),
         active=int(
             await scalar(
@@ -222,17 +216,7 @@ async def commune_overview(session: AsyncSession, commune_id: int) -> list[Villa
             .order_by(Village.position, Village.code)
         )
     )
-    reached = dict(
-        (
-            await session.execute(
-                select(
-                    SupportVisit.village_id, func.count(func.distinct(SupportVisit.household_id))
-                )
-                .where(SupportVisit.commune_id == commune_id)
-                .group_by(SupportVisit.village_id)
-            )
-        ).all()
-    )
+    reached = await team_repo.households_reached(session, [v.id for v in villages])
     residents = dict(
         (
             await session.execute(

@@ -71,7 +71,7 @@ class HouseholdScreen:
                 )
             )
             return
-        person.household_id = household.id
+        await team_repo.link_household(ctx.session, person, household)
         ctx.say(ctx.t("team.household.linked", code=household.code))
         resume = {"name": args.get("next") or "menu", "args": {}}
         await ask_pending_visit(ctx, household.id, resume)
