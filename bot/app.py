@@ -52,6 +52,8 @@ async def build_app(settings: Settings, *, services_overrides: dict | None = Non
         scheduler=settings.scheduler,
         data_dir=settings.data_dir,
         questions_escalate_hours=settings.questions_escalate_hours,
+        download_base_url=settings.web.public_url,
+        download_hours=settings.web.download_hours,
         **(services_overrides or {}),
     )
     log.info("ready: commune=%s lessons=%d", ref.code, len(curriculum.lessons))

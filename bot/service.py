@@ -98,7 +98,11 @@ async def serve(settings: Settings, role: Role = "all", stop: asyncio.Event | No
     tasks: list[asyncio.Task[None]] = []
     try:
         if role in ("all", "web"):
-            runner = web.AppRunner(build_web_app(app.database, channels), shutdown_timeout=10)
+            services = app.engine.services
+            web_app = build_web_app(
+                app.database, channels, texts=services.texts, clock=services.clock
+            )
+            runner = web.AppRunner(web_app, shutdown_timeout=10)
             await runner.setup()
             await web.TCPSite(runner, settings.web.host, settings.web.port).start()
             log.info("web listening", extra={"host": settings.web.host, "port": settings.web.port})

@@ -117,6 +117,10 @@ class SchedulerSettings(BaseModel):
 class WebSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
+    # Where this web app is reachable from outside (e.g. https://bot.xa-hoa-an.vn). When
+    # set, officers on Zalo, which sends no files, get their reports as a download link.
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/\S*)?$")
+    download_hours: int = Field(default=24, ge=1, le=168)  # how long such a link works
 
 
 class Settings(BaseSettings):

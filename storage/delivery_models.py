@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base, Id, UTCDateTime
@@ -49,6 +49,23 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class FileDownload(Base):
+    """A generated file (a report) fetched by link, for messengers that cannot send
+    files (Zalo). Only the token's SHA-256 is stored; the row is deleted once expired."""
+
+    __tablename__ = "file_downloads"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id"))
+    person_id: Mapped[int] = mapped_column(Id)  # who asked for it (no FK: kept for audit)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    downloads: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class LinkCode(Base):

@@ -1,6 +1,7 @@
 """Reports in chat (/baocao): admins get the commune, teams their village without
 names, residents nothing; every export is audited; the document reaches Telegram
-through sendDocument, Zalo as a note, the console as a file."""
+through sendDocument, Zalo as a download link (or a note where none can be served),
+the console as a file."""
 
 from __future__ import annotations
 
@@ -189,3 +190,58 @@ async def test_the_report_arrives_on_telegram(sqlite_url, tmp_path, clock) -> No
         assert "Thôn Đông" in sheet_text(call.files[attached])
         assert t("admin.title", commune="Xã Hòa An") in bot.latest()["text"]
         fake.assert_no_violations()
+
+
+async def test_an_officer_on_zalo_gets_a_link_that_works_until_it_expires(
+    db_url, tmp_path, clock
+) -> None:
+    """Zalo sends no files: with web.public_url set the report comes as a download link,
+    served by the web app, audited, and deleted by housekeeping once expired."""
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.scheduling.housekeeping import run_housekeeping
+    from bot.web import build_web_app
+    from config.settings import WebSettings
+    from storage.delivery_models import FileDownload
+    from tests.team_support import grant
+
+    web = WebSettings(public_url="https://bot.hoa-an.example/", download_hours=24)
+    app = await make_app(db_url, tmp_path, clock, web=web)
+    services = app.engine.services
+    client = TestClient(
+        TestServer(build_web_app(app.database, [], texts=services.texts, clock=clock))
+    )
+    await client.start_server()
+    try:
+        await onboarded(app, "m1", "member", village="T01", name=MEMBER_NAME)
+        officer = Chat(app, user="z-officer", channel="zalo", name="Cán bộ Hà")
+        await officer.onboard(village="v:T02")
+        await grant(app, officer, "commune_admin", None)
+        reply = await ask(officer, "y0", "xlsx")
+        assert documents(reply) == []
+        summary = reply.messages[-2].text
+        assert "Tải tệp báo cáo tại đây (dùng được trong 24 giờ" in summary
+        url = summary.split()[-1]
+        assert url.startswith("https://bot.hoa-an.example/files/")
+        path = url.removeprefix("https://bot.hoa-an.example")
+
+        response = await client.get(path)
+        assert response.status == 200
+        assert "bao-cao-hoa-an-2026.xlsx" in response.headers["Content-Disposition"]
+        assert MEMBER_NAME in sheet_text(await response.read())  # an admin's export
+        assert (await client.get(path[:-1] + "x")).status == 404  # a guessed token
+        async with app.database.session() as session:
+            download = await session.scalar(
+                select(AuditEntry).where(AuditEntry.action == "report_download")
+            )
+        assert download.actor == f"person:{(await person_of(app, officer)).id}"
+
+        clock.advance(hours=24, seconds=1)
+        gone = await client.get(path)
+        assert gone.status == 404 and "đã hết hạn" in await gone.text()
+        assert (await run_housekeeping(app, clock())).downloads == 1
+        async with app.database.session() as session:
+            assert await session.scalar(select(FileDownload)) is None
+    finally:
+        await client.close()
+        await app.close()

@@ -49,6 +49,8 @@ class Services:
     data_dir: Path = Path("data")  # generated files (QR codes, scheduled reports)
     questions_escalate_hours: float = 48.0
     telegram_username: str | None = None  # learned from getMe when Telegram starts
+    download_base_url: str | None = None  # web.public_url: report links for Zalo
+    download_hours: int = 24
 
 
 @dataclass

@@ -5,7 +5,8 @@ Jobs select who is due when they run; nobody has a job of their own:
 - `nudges`, every hour at :00 local: residents whose reminder hour has come;
 - `digests`, daily at the digest hour: the weekly and monthly digests when due;
 - `reports`, daily at the digest hour: the annual report and deadline reminders;
-- `escalations`, every 15 minutes: questions the team left unanswered (`bot.team`).
+- `escalations`, every 15 minutes: questions the team left unanswered (`bot.team`);
+- `housekeeping`, daily at 03:00 local: expired download links, codes, old update ids.
 
 Missed runs: the job store is in memory, so every job also runs once when the
 scheduler starts (after a restart or a lease hand-over). Each job serves only the slots
@@ -34,6 +35,7 @@ from bot.outbox import run_outbox
 from bot.scheduling import escalations
 from bot.scheduling.digests import run_digests
 from bot.scheduling.escalations import run_escalations
+from bot.scheduling.housekeeping import run_housekeeping
 from bot.scheduling.leader import LeaseKeeper
 from bot.scheduling.nudges import run_nudges
 from bot.scheduling.reports import run_report_jobs
@@ -74,6 +76,7 @@ def job_specs(app: App) -> list[JobSpec]:
         JobSpec(
             "reports", run_report_jobs, CronTrigger(hour=settings.digest_hour, timezone=tz), daily
         ),
+        JobSpec("housekeeping", run_housekeeping, CronTrigger(hour=3, timezone=tz), daily),
     ]
     if escalations.available():
         quarter = CronTrigger(minute="*/15", timezone=tz)

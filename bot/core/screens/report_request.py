@@ -14,10 +14,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from bot.core.context import Context
+from bot.core.context import Context, Services
 from bot.core.messages import Choice, Document, Outbound
 from bot.core.roles import allowed, can, deny, guard, roles_of
 from bot.core.screens import command, menu_entry, screen
@@ -25,6 +25,8 @@ from bot.core.screens.learning import menu_choice
 from bot.core.screens.team import refused
 from bot.reports import periods
 from bot.reports.periods import Period
+from storage import downloads
+from storage.db import Database
 from storage.models import Commune, Village
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,9 @@ log = logging.getLogger(__name__)
 ACTION = "village_view"
 PERIOD_CODES = ("y0", "y1", "q", "m", "all")
 FORMAT_CODES = ("xlsx", "docx", "pdf", "csv")
+# Messengers whose bot API sends no files: the report goes out as a download link when
+# web.public_url is set (otherwise the channel says where else to get it).
+FILELESS_CHANNELS = frozenset({"zalo"})
 
 
 @dataclass(frozen=True)
@@ -173,6 +178,27 @@ class ReportFormatScreen:
         ctx.goto(scope.home)
 
 
+async def download_link(
+    database: Database, services: Services, person_id: int, document: Document, now: datetime
+) -> str:
+    """Keep the file for a while and say where to fetch it (see bot/web.py)."""
+    async with database.transaction() as session:
+        token = await downloads.create(
+            session,
+            commune_id=services.commune.id,
+            person_id=person_id,
+            filename=document.filename,
+            content_type=document.content_type,
+            data=document.data,
+            now=now,
+            ttl=timedelta(hours=services.download_hours),
+        )
+    base = (services.download_base_url or "").rstrip("/")
+    return services.texts(
+        "report_request.download_link", url=f"{base}/files/{token}", hours=services.download_hours
+    )
+
+
 def report_task(
     ctx: Context, scope: Scope, period: Period, fmt: str, *, actor: str
 ) -> Callable[[], Awaitable[list[Outbound]]]:
@@ -184,7 +210,8 @@ def report_task(
     services = ctx.services
     database = ctx.database  # used after the commit, outside this update's transaction
     assert database is not None, "the engine hands every context its database"
-    now = ctx.now
+    now, channel = ctx.now, ctx.channel
+    person_id = ctx.person.id if ctx.person is not None else 0
 
     async def build() -> list[Outbound]:
         try:
@@ -214,6 +241,9 @@ def report_task(
         )
         name = report_filename(services.commune.code, period, fmt, scope.village_code)
         document = Document(name, CONTENT_TYPES[fmt], export.data)
+        if channel in FILELESS_CHANNELS and services.download_base_url:
+            link = await download_link(database, services, person_id, document, now)
+            return [Outbound(f"{summary}\n\n{link}")]
         return [Outbound(summary, document=document)]
 
     return build
