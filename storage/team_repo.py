@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, event, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from storage.delivery_models import Broadcast
 from storage.models import ChannelAccount, ParticipationEvent, Person, Team, Village
@@ -96,7 +97,29 @@ class RoleRow:
     referral_code: str | None
 
 
-async def active_roles(session: AsyncSession, person_id: int) -> list[RoleRow]:
+# One step asks for the same person's roles several times (each menu entry and guard);
+# they are read once per session and forgotten whenever a role is granted or revoked.
+_ROLES_CACHE = "active_roles"
+
+
+def _forget_cached_roles(session: AsyncSession | Session) -> None:
+    session.info.pop(_ROLES_CACHE, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _roles_last_one_transaction(session: Session, _transaction: Any) -> None:
+    """Another process may grant or revoke meanwhile: never reuse them across transactions."""
+    _forget_cached_roles(session)
+
+
+async def active_roles(session: AsyncSession, person_id: int) -> tuple[RoleRow, ...]:
+    cache: dict[int, tuple[RoleRow, ...]] = session.info.setdefault(_ROLES_CACHE, {})
+    if person_id not in cache:
+        cache[person_id] = await _read_active_roles(session, person_id)
+    return cache[person_id]
+
+
+async def _read_active_roles(session: AsyncSession, person_id: int) -> tuple[RoleRow, ...]:
     rows = await session.execute(
         select(StaffRole, Team.commune_id, Team.village_id)
         .outerjoin(Team, Team.id == StaffRole.team_id)
@@ -114,7 +137,7 @@ async def active_roles(session: AsyncSession, person_id: int) -> list[RoleRow]:
                 referral_code=role.referral_code,
             )
         )
-    return out
+    return tuple(out)
 
 
 async def grant_role(
@@ -127,6 +150,7 @@ async def grant_role(
     now: datetime,
 ) -> StaffRole:
     """Give a role. A person belongs to one team: a new team role ends the previous one."""
+    _forget_cached_roles(session)
     if role in TEAM_ROLES:
         await session.execute(
             update(StaffRole)
@@ -481,6 +505,7 @@ async def forget_team_data(session: AsyncSession, person: Person, at: datetime) 
     """What the team features hold about a person who deletes their data: their
     household link, the words of their questions (and the answers), their roles.
     Counts stay: the question rows, visits and verifications keep only ids and times."""
+    _forget_cached_roles(session)
     person.household_id = None
     await session.execute(
         update(TeamQuestion).where(TeamQuestion.person_id == person.id).values(text="", answer=None)

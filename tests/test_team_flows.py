@@ -390,7 +390,7 @@ async def test_forgetting_a_person_clears_what_the_team_features_hold(app, clock
     async with app.database.session() as session:
         question = await session.scalar(select(TeamQuestion))
         roles = await team_repo.active_roles(session, person.id)
-    assert person.household_id is None and roles == []
+    assert person.household_id is None and roles == ()
     assert (question.text, question.person_id) == ("", person.id)  # still counted
 
 
