@@ -18,7 +18,7 @@ from bot.reports import demo
 from bot.reports.compute import Programme, compute_report
 from bot.reports.model import Metrics, Report
 from bot.reports.periods import Period, calendar_range, report_quarter, report_year, since_launch
-from storage.models import Commune, Team, Village
+from storage.models import Commune
 from tests.support import make_app
 
 LESSONS = [("a", True), ("b", True), ("c", False), ("d", True)]
@@ -53,13 +53,7 @@ async def demo_app(db_url, tmp_path):  # type: ignore[no-untyped-def]
     try:
         async with app.database.engine.begin() as conn:
             commune = (await conn.execute(select(Commune))).one()
-            villages = [
-                demo.VillageRef(v.id, v.code, v.households_total)
-                for v in await conn.execute(select(Village).order_by(Village.position))
-            ]
-            teams = [
-                demo.TeamRef(t.id, t.code, t.village_id) for t in await conn.execute(select(Team))
-            ]
+            villages, teams = await demo.commune_refs(conn, commune.id)
             rows = demo.generate(
                 commune_id=commune.id, launch=commune.launch_date, villages=villages, teams=teams,
                 lessons=LESSONS, residents=400, months=14, seed=3,

@@ -179,7 +179,7 @@ def demo_data(
 ) -> None:
     """Fill the configured database with a realistic commune (only if it has no people)."""
     from bot.reports import demo
-    from storage.models import Commune, Person, Team, Village
+    from storage.models import Commune, Person, Village
     from storage.team_models import Household
 
     settings = common.settings_or_exit(config)
@@ -210,18 +210,7 @@ def demo_data(
                         err=True,
                     )
                     return 1
-                villages = [
-                    demo.VillageRef(v.id, v.code, v.households_total)
-                    for v in await conn.execute(
-                        select(Village)
-                        .where(Village.commune_id == commune_id, Village.active.is_(True))
-                        .order_by(Village.position)
-                    )
-                ]
-                teams = [
-                    demo.TeamRef(t.id, t.code, t.village_id)
-                    for t in await conn.execute(select(Team).where(Team.commune_id == commune_id))
-                ]
+                villages, teams = await demo.commune_refs(conn, commune_id)
                 rows = demo.generate(
                     commune_id=commune_id,
                     launch=commune.launch_date,

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.reports.periods import TZ
 from bot.reports.texts import ReportTexts
-from storage.models import ParticipationEvent, Person
+from storage.models import ParticipationEvent, Person, Team, Village
 from storage.team_models import (
     VISIT_SERVICES,
     AssistedLearning,
@@ -440,6 +440,25 @@ class _Generator:
 
 
 # --- writing -------------------------------------------------------------------
+
+
+async def commune_refs(
+    conn: AsyncConnection, commune_id: int
+) -> tuple[list[VillageRef], list[TeamRef]]:
+    """The commune's active villages (in list order) and its teams, as `generate` takes."""
+    villages = [
+        VillageRef(v.id, v.code, v.households_total)
+        for v in await conn.execute(
+            select(Village)
+            .where(Village.commune_id == commune_id, Village.active.is_(True))
+            .order_by(Village.position)
+        )
+    ]
+    teams = [
+        TeamRef(t.id, t.code, t.village_id)
+        for t in await conn.execute(select(Team).where(Team.commune_id == commune_id))
+    ]
+    return villages, teams
 
 
 async def next_ids(conn: AsyncConnection) -> dict[str, int]:
