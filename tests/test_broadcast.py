@@ -138,8 +138,10 @@ async def test_an_announcement_confirmed_at_night_says_it_waits_for_the_morning(
     assert "giờ nghỉ" not in await preview_at(3)  # 10:00 local: it goes at once
     note = "giờ nghỉ của bà con (21 giờ–7 giờ), nên thông báo sẽ được gửi từ 7 giờ"
     assert note in await preview_at(15)  # 22:00 local
+    assert "✅ Đồng ý gửi" in [c.label for c in admin.last.choices]  # not "Gửi ngay"
     await admin.choose("send")
-    assert note in admin.all_text()
+    assert note in admin.all_text() and "Đã xếp lịch gửi thông báo #1" in admin.all_text()
+    assert "Đang gửi thông báo" not in admin.all_text()
 
 
 async def test_cancel_and_edit_store_nothing(app):

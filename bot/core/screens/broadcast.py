@@ -206,8 +206,9 @@ class PreviewScreen:
         )
         choices = []
         if accounts:
-            choices.append(ctx.choice("send", "broadcast.send"))
-            if note := _quiet_note(ctx):
+            note = _quiet_note(ctx)
+            choices.append(ctx.choice("send", "broadcast.send_later" if note else "broadcast.send"))
+            if note:
                 text += "\n" + note
         else:
             text += "\n" + ctx.t("broadcast.no_recipients")
@@ -251,8 +252,11 @@ class PreviewScreen:
         _people, accounts = await team_repo.count_recipients(ctx.session, broadcast)
         # The first batch goes with the confirmation; the broadcast worker feeds the rest.
         await broadcast_service.enqueue_next_batch(ctx.session, ctx.t, broadcast, ctx.now)
+        note = _quiet_note(ctx)  # at night it waits: "sending now" would not be true
         started = ctx.t(
-            "broadcast.started", id=broadcast.id, accounts=broadcast_service.fmt(accounts)
+            "broadcast.scheduled" if note else "broadcast.started",
+            id=broadcast.id,
+            accounts=broadcast_service.fmt(accounts),
         )
-        ctx.say("\n".join(filter(None, (started, _quiet_note(ctx)))))
+        ctx.say("\n".join(filter(None, (started, note))))
         ctx.goto("admin")
