@@ -26,15 +26,18 @@ from bot.core.messages import Choice
 
 MAX_CANDIDATES = 3  # more equally good candidates than this: not understood
 
+
+def _words(spaced: str) -> frozenset[str]:
+    return frozenset(spaced.split())
+
+
 # Words that carry politeness or filler, not a choice ("dạ, cho em chọn số 2 ạ").
 _FILLERS = frozenset(
-    "a ak ah da vang oi nhe nha nhen nhi ne voi giup dum ho minh toi em con chau bac"
-    " chu anh chi ban muon chon cho xin lam on di roi nao the so muc cai".split()
+    _words("a ak ah da vang oi nhe nha nhen nhi ne voi giup dum ho minh toi em con chau bac")
+    | _words("chu anh chi ban muon chon cho xin lam on di roi nao the so muc cai")
 )
-_YES = frozenset(
-    "co u uh um uhm uk ok oke okay okie oki dc duoc dung dongy vang da yes chac chan".split()
-)
-_NO = frozenset("khong ko k kg khg hong hok hem thoi no nope chua sai".split())
+_YES = _words("co u uh um uhm uk ok oke okay okie oki dc duoc dung dongy vang da yes chac chan")
+_NO = _words("khong ko k kg khg hong hok hem thoi no nope chua sai")
 # Emoji that answer yes or no on their own; every other emoji is dropped by fold().
 _EMOJI_WORDS = {"👍": " ok ", "👌": " ok ", "✅": " ok ", "👎": " khong ", "❌": " khong "}
 _TONE_KEYS = "sfrxj"  # telex tone keys left at (or inside) a word
@@ -251,9 +254,7 @@ def _distance(a: str, b: str, limit: int) -> int:
     for i, ca in enumerate(a, 1):
         current = [i] + [0] * len(b)
         for j, cb in enumerate(b, 1):
-            current[j] = min(
-                previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)
-            )
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
             if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
                 current[j] = min(current[j], previous2[j - 2] + 1)
         if min(current) > limit:

@@ -30,7 +30,8 @@ RESUMABLE_SCREENS = frozenset({"lesson", "quiz"})
 # "19 giờ", "7h tối", "19:00" (folded to "19 00"), "lúc 8 giờ tối ạ": a number with a
 # marker. A bare number is never an hour: numbers on a screen mean its numbered lines.
 _TYPED_HOUR = re.compile(
-    r"^(?:luc )?(?:(?P<before>sang|trua|chieu|toi|dem) )?(?P<hour>\d{1,2}) ?(?P<unit>h|g|gio)? ?(?P<zero>00?)?"
+    r"^(?:luc )?(?:(?P<before>sang|trua|chieu|toi|dem) )?"
+    r"(?P<hour>\d{1,2}) ?(?P<unit>h|g|gio)? ?(?P<zero>00?)?"
     r" ?(?P<part>sang|trua|chieu|toi|dem)?(?: (?:a|nhe|nha|nhen|nhi))*$"
 )
 _BARE_NUMBER = re.compile(r"^\d{1,2}$")
@@ -69,9 +70,7 @@ def parse_hour(text: str) -> int | None:
         return None
     if hour > 12:  # "19 giờ tối" says it twice; "19 giờ sáng" contradicts itself
         return hour if part in (None, "chieu", "toi", "dem") else None
-    if part in ("chieu", "toi") and hour < 12:
-        hour += 12
-    elif part == "trua" and hour < 6:
+    if (part in ("chieu", "toi") and hour < 12) or (part == "trua" and hour < 6):
         hour += 12
     elif part == "dem":
         hour = 0 if hour == 12 else hour + 12 if hour >= 6 else hour
