@@ -39,6 +39,13 @@ _FILLERS = frozenset(
 _YES = _words("co u uh um uhm uk ok oke okay okie oki dc duoc dung dongy vang da yes chac chan")
 _NO = _words("khong ko k kg khg hong hok hem thoi no nope chua sai")
 # Emoji that answer yes or no on their own; every other emoji is dropped by fold().
+# Chat shorthand for a word that labels spell out.
+_SHORTHAND = {
+    **dict.fromkeys(("ko", "k", "kg", "khg", "khog", "kh", "hong", "hok", "hem"), "khong"),
+    "dc": "duoc",
+    "đc": "duoc",
+    "j": "gi",
+}
 _EMOJI_WORDS = {"👍": " ok ", "👌": " ok ", "✅": " ok ", "👎": " khong ", "❌": " khong "}
 _TONE_KEYS = "sfrxj"  # telex tone keys left at (or inside) a word
 _TELEX = (("dd", "d"), ("aa", "a"), ("aw", "a"), ("ee", "e"), ("oo", "o"), ("ow", "o"),
@@ -82,14 +89,15 @@ def understand(text: str, offered: list[Choice], *, strict: bool = False) -> Und
     it contains the word "hủy")."""
     for emoji, word in _EMOJI_WORDS.items():
         text = text.replace(emoji, word)
-    words = fold(text).split()
+    words = [_spelling(_SHORTHAND.get(w, w)) for w in fold(text).split()]
     if not words or not offered:
         return Understood()
     plain = [w for w in words if w not in _FILLERS] or words
     number = _number(plain if not strict else words)
-    if number is not None:
-        index = number - 1
-        return Understood(offered[index] if 0 <= index < len(offered) else None)
+    if number is not None and 1 <= number <= len(offered):
+        return Understood(offered[number - 1])
+    if number is not None and strict:
+        return Understood()
     labels = [_label_words(choice.label) for choice in offered]
     vocabulary = frozenset(w for label in labels for w in label)
     whole = _repair_all(words, vocabulary)
@@ -108,15 +116,30 @@ def understand(text: str, offered: list[Choice], *, strict: bool = False) -> Und
         sided = [c for c in offered if _label_polarity(c.label) == polar]
         if len(sided) == 1:
             return Understood(sided[0])
-    wanted = [w for w in whole if w not in _FILLERS] or whole
-    scores = [_score(whole, wanted, label) for label in labels]
+    scores = [_score(whole, label) for label in labels]
     best = max(scores)
-    if best == 0:
+    if best[0] == 0:
         return Understood()
     top = tuple(c for c, s in zip(offered, scores, strict=True) if s == best)
+    if len(top) > 1 and any(ord(ch) > 127 for ch in text):
+        top = _by_accents(text, top)
     if len(top) == 1:
         return Understood(top[0])
     return Understood(candidates=top) if len(top) <= MAX_CANDIDATES else Understood()
+
+
+def _accented(text: str) -> list[str]:
+    text = unicodedata.normalize("NFC", text).lower()
+    return "".join(ch if ch.isalnum() else " " for ch in text).split()
+
+
+def _by_accents(text: str, tied: tuple[Choice, ...]) -> tuple[Choice, ...]:
+    """Typed with diacritics, "đông" means "Thôn Đông", not "Thôn Đồng Mới"."""
+    words = _accented(text)
+    scores = [_score(words, tuple(_accented(c.label))) for c in tied]
+    best = max(scores)
+    kept = tuple(c for c, s in zip(tied, scores, strict=True) if s == best)
+    return kept if best[0] > 0 else tied
 
 
 def _number(words: list[str]) -> int | None:
@@ -127,18 +150,27 @@ def _number(words: list[str]) -> int | None:
 
 @lru_cache(maxsize=4096)
 def _label_words(label: str) -> tuple[str, ...]:
-    return tuple(fold(label).split())
+    return tuple(_spelling(w) for w in fold(label).split())
 
 
-def _score(whole: list[str], wanted: list[str], label: tuple[str, ...]) -> int:
-    """How well the typed words fit one label: all of them must be found in it."""
+def _spelling(word: str) -> str:
+    """ "kĩ" and "kỹ", "lí" and "lý" are both correct spellings: compare them as one."""
+    if len(word) == 2 and word[1] == "y" and word[0] in "bdhklmnstv":
+        return word[0] + "i"
+    return word
+
+
+def _score(whole: list[str], label: tuple[str, ...]) -> tuple[int, int]:
+    """How well the typed words fit one label: all of them must be found in it (filler
+    words need not be, unless the label has them). More words found is better."""
+    wanted = [w for w in whole if w not in _FILLERS or w in label] or whole
     if _contiguous(whole, label):
-        return 85
+        return (3, len(whole))
     if _contiguous(wanted, label):
-        return 80
+        return (2, len(wanted))
     if set(wanted) <= set(label):
-        return 60
-    return 0
+        return (1, len(wanted))
+    return (0, 0)
 
 
 def _contiguous(words: list[str], label: tuple[str, ...]) -> bool:
@@ -238,11 +270,24 @@ def _split(word: str, known: frozenset[str]) -> list[str] | None:
 
 def _near(word: str, vocabulary: frozenset[str]) -> str | None:
     """The one label word within one slip (two for long words) of `word`."""
-    if len(word) < 4:
+    if len(word) < 3:
         return None
+    if len(word) == 3:  # short words: only two letters swapped ("tar" for "tra")
+        close = {v for v in vocabulary if len(v) == 3 and _swapped(word, v)}
+        return close.pop() if len(close) == 1 else None
     limit = 2 if len(word) >= 7 else 1
     close = {v for v in vocabulary if len(v) >= 4 and _distance(word, v, limit) <= limit}
     return close.pop() if len(close) == 1 else None
+
+
+def _swapped(a: str, b: str) -> bool:
+    diff = [i for i in range(len(a)) if a[i] != b[i]]
+    return (
+        len(diff) == 2
+        and diff[1] == diff[0] + 1
+        and a[diff[0]] == b[diff[1]]
+        and a[diff[1]] == b[diff[0]]
+    )
 
 
 def _distance(a: str, b: str, limit: int) -> int:

@@ -1,0 +1,44 @@
+"""The typing table: what residents type on each screen and what it must mean.
+
+Each row of tests/fixtures/typed_answers.yaml is one answer as an older resident types it
+on a phone keyboard, with the screen's offered choices and the expected outcome."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.core.matching import understand
+from bot.core.messages import Choice
+
+TABLE_FILE = Path(__file__).parent / "fixtures" / "typed_answers.yaml"
+TABLE = yaml.safe_load(TABLE_FILE.read_text("utf-8"))
+SCREENS = {
+    name: [Choice(str(cid), label) for cid, label in choices.items()]
+    for name, choices in TABLE["screens"].items()
+}
+CASES = TABLE["cases"]
+
+
+def test_the_table_is_big_and_covers_every_outcome():
+    outcomes = {case["expect"] for case in CASES}
+    assert len(CASES) >= 150
+    assert {"ambiguous", "none"} <= outcomes
+    assert all(case["screen"] in SCREENS for case in CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c['screen']}:{c['typed']}" for c in CASES])
+def test_typed_answer(case):
+    offered = SCREENS[case["screen"]]
+    result = understand(case["typed"], offered)
+    expect = case["expect"]
+    if expect == "ambiguous":
+        assert result.choice is None
+        assert [c.id for c in result.candidates] == case["candidates"]
+    elif expect == "none":
+        assert result.choice is None and not result.ambiguous
+    else:
+        assert result.choice is not None, f"not understood (candidates {result.candidates})"
+        assert result.choice.id == str(expect)
