@@ -307,6 +307,11 @@ async def usable_invite(session: AsyncSession, code: str, now: datetime) -> Invi
     )
 
 
+async def invite_by_code(session: AsyncSession, code: str) -> Invite | None:
+    """The invite with this code whatever its state, to say why it no longer works."""
+    return await session.scalar(select(Invite).where(Invite.code == code.upper()))
+
+
 async def use_invite(session: AsyncSession, invite_id: int, now: datetime) -> bool:
     """Take one use; False when another claim took the last one first."""
     result = await session.execute(

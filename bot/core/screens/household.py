@@ -37,7 +37,8 @@ class HouseholdScreen:
             return Outbound(ctx.t("team.household.no_village", unit=unit), (menu_choice(ctx),))
         if not await team_repo.household_count(ctx.session, village.id):
             return Outbound(
-                ctx.t("team.household.no_list", village=village.name), (menu_choice(ctx),)
+                ctx.t("team.household.no_list", village=village.name),
+                (ctx.choice("skip", "team.household.skip"),),
             )
         text = ctx.t("team.household.ask")
         choices = [ctx.choice("skip", "team.household.skip")]

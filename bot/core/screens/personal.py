@@ -64,6 +64,7 @@ class MyDataScreen:
                 ctx.choice(
                     "village", "mydata.change_village", unit=ctx.services.commune.unit_label
                 ),
+                ctx.choice("age", "mydata.change_age"),
                 ctx.choice("delete", "mydata.delete"),
                 menu_choice(ctx),
             ),
@@ -72,6 +73,8 @@ class MyDataScreen:
     async def choose(self, ctx: Context, args: dict[str, Any], choice_id: str) -> None:
         if choice_id == "village":
             ctx.goto("village", page=0, back="mydata")
+        elif choice_id == "age":
+            ctx.goto("age", back="mydata")
         elif choice_id == "delete":
             ctx.goto("delete_confirm")
         else:
