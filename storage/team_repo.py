@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from storage.delivery_models import Broadcast
 from storage.models import ChannelAccount, ParticipationEvent, Person, Team, Village
 from storage.team_models import (
+    RESIDENT_CODE_LENGTH,
     AuditEntry,
     Household,
     Invite,
@@ -362,6 +363,27 @@ async def household_by_code(session: AsyncSession, village_id: int, code: str) -
         select(Household).where(
             Household.village_id == village_id, func.upper(Household.code) == code.upper()
         )
+    )
+
+
+def normalise_resident_code(typed: str) -> str:
+    """ "k7m pq2", "K7M-PQ2" -> "K7MPQ2"."""
+    return "".join(ch for ch in typed.upper() if ch.isalnum())
+
+
+async def household_for_resident(
+    session: AsyncSession, village_id: int, typed: str
+) -> Household | None:
+    """The household whose resident code this is, in the resident's own village. List
+    codes (H015) are not accepted: they are sequential, so anyone could guess them."""
+    code = normalise_resident_code(typed)
+    if len(code) != RESIDENT_CODE_LENGTH:
+        return None
+    return await session.scalar(
+        select(Household)
+        .where(Household.village_id == village_id, Household.resident_code == code)
+        .order_by(Household.id)
+        .limit(1)
     )
 
 

@@ -50,7 +50,7 @@ class MyDataScreen:
             village=village.name if village else none,
             age=ctx.t(f"age.groups.{person.age_group}") if person.age_group else none,
             phone=person.phone or none,
-            household=household.code if household else none,
+            household=household.resident_code if household else none,
             channels=", ".join(sorted(ctx.t(f"channels.{c}") for c in channels)),
             lessons=len(progress),
             consent_date=consent.at.astimezone(ctx.services.tz).strftime("%d/%m/%Y")
