@@ -142,21 +142,27 @@ class VillageScreen:
 
 
 @text_hook
-async def village_on_another_page(ctx: Context, text: str, state: dict[str, Any]) -> bool:
-    """ "Gò Cao" typed on the first page of the village list still finds Thôn Gò Cao:
-    residents know their village's name, not which page it is on."""
-    if state.get("name") != VillageScreen.name or text.startswith("/"):
+async def village_by_name(ctx: Context, text: str, state: dict[str, Any]) -> bool:
+    """A village typed by name is looked for on every page of the list: residents know
+    their village's name, not which page it is on ("go cao" from the first page), and
+    "dong" must not pick the Thôn Đông shown when Thôn Đồng Mới is on the next page."""
+    if state.get("name") != VillageScreen.name:
         return False
-    offered = [Choice(cid, label) for cid, label in state.get("offered", [])]
-    if understand(text, offered).choice is not None or understand(text, offered).ambiguous:
-        return False  # the engine reads it against what is shown
+    shown = [Choice(cid, label) for cid, label in state.get("offered", [])]
     villages = await repo.villages(ctx.session, ctx.services.commune.id)
     everywhere = [Choice(f"v:{v.code}", v.name) for v in villages]
-    found = understand(text, everywhere).choice
-    if found is None:
-        return False
-    await REGISTRY[VillageScreen.name].choose(ctx, dict(state.get("args", {})), found.id)
-    return True
+    everywhere += [c for c in shown if not c.id.startswith("v:")]  # pages, back
+    understood = understand(text, shown) if text.strip().isdigit() else understand(text, everywhere)
+    if understood.choice is not None:
+        await REGISTRY[VillageScreen.name].choose(
+            ctx, dict(state.get("args", {})), understood.choice.id
+        )
+        return True
+    if understood.ambiguous:
+        names = ctx.t("common.or").join(f"“{c.label}”" for c in understood.candidates)
+        ctx.say(ctx.t("village.ambiguous", options=names, unit=ctx.services.commune.unit_label))
+        return True
+    return False
 
 
 @screen
