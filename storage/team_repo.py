@@ -387,6 +387,22 @@ async def household_for_resident(
     )
 
 
+async def resident_codes(
+    session: AsyncSession, commune_id: int, village_code: str | None = None
+) -> list[tuple[str, str, str | None, str | None]]:
+    """(village code, list code, head, resident code) of a commune's households, for the
+    team to hand each household its code (printed slips)."""
+    stmt = (
+        select(Village.code, Household.code, Household.head_name, Household.resident_code)
+        .join(Village, Village.id == Household.village_id)
+        .where(Village.commune_id == commune_id)
+        .order_by(Village.position, Village.code, Household.code)
+    )
+    if village_code is not None:
+        stmt = stmt.where(Village.code == village_code)
+    return [(v, c, h, r) for v, c, h, r in (await session.execute(stmt)).all()]
+
+
 async def add_household(
     session: AsyncSession, village_id: int, code: str, head_name: str | None, now: datetime
 ) -> Household:

@@ -150,6 +150,23 @@ async def test_new_households_get_distinct_random_codes(app, clock):
     assert all(len(c) == 6 and not set(c) & set("0O1IL") for c in codes)
 
 
+async def test_the_commune_prints_each_households_code(app, db_url, tmp_path):
+    from tests.test_import import invoke
+
+    await add_households(app, "T01", [("H001", "Lê Văn Cường"), ("H002", None)])
+    await add_households(app, "T02", [("H001", "Trần Thị Bình")])
+    out = tmp_path / "ma-ho.csv"
+    result = await invoke(
+        db_url, tmp_path, "households", "codes", "--village", "T01", "--out", str(out)
+    )
+    assert result.exit_code == 0, result.output
+    assert "2 household code(s) written" in result.output
+    lines = out.read_text("utf-8-sig").splitlines()
+    assert lines[0] == "Mã thôn,Mã hộ,Chủ hộ,Mã cho người dân"
+    assert lines[1] == f"T01,H001,Lê Văn Cường,{await resident_code(app, 'T01', 'H001')}"
+    assert len(lines) == 3
+
+
 async def test_a_village_without_a_household_list_offers_skip(app):
     chat = await onboarded(app, "no-list", village="T02")
     await chat.text("/ho")

@@ -101,7 +101,8 @@ def understand(text: str, offered: list[Choice], *, strict: bool = False) -> Und
     labels = [_label_words(choice.label) for choice in offered]
     vocabulary = frozenset(w for label in labels for w in label)
     whole = _repair_all(words, vocabulary)
-    for candidate in (words, whole):
+    polite = [w for w in whole if w not in _FILLERS]  # "bỏ qua ạ" is still "Bỏ qua"
+    for candidate in (words, whole, polite):
         exact = [c for c, label in zip(offered, labels, strict=True) if label == tuple(candidate)]
         if len(exact) == 1:
             return Understood(exact[0])
