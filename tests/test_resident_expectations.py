@@ -39,10 +39,19 @@ async def test_a_resident_signs_up_and_starts_learning_by_typing_only(app):
     await chat.text("dong")  # Thôn Đông or Thôn Đồng Mới? asked back, nothing chosen
     assert "Bạn ở “Thôn Đông” hay “Thôn Đồng Mới”?" in chat.all_text()
     assert "thôn nào" in chat.last.text and (await person_of(app, chat)).village_id is None
+    await chat.text("9")  # a number is a line of the page shown: "Trang sau ▶"
+    assert "(Trang 2/2)" in chat.last.text
+    await chat.text("số 1")  # the first line of this page
+    assert (await person_of(app, chat)).village_id is not None
+    await chat.text("/dulieu")
+    await chat.choose("village")
     await chat.text("go cao")  # on the first page, Gò Cao is on the second: still found
-    assert "nhóm tuổi" in chat.last.text
+    assert "Đã đổi sang Thôn Gò Cao" in chat.all_text()
+    await chat.text("/dulieu")
+    await chat.choose("age")
     await chat.text("60 ạ")
     assert (await person_of(app, chat)).age_group == "tu60"
+    await chat.text("/menu")
     await chat.text("hoc bai")  # the menu's "▶ Học bài: ..."
     assert chat.last.text.startswith("📘") and "(1/" in chat.last.text
     await chat.text("tieeps")  # "tiếp" with its telex keys left in

@@ -143,6 +143,12 @@ def _by_accents(text: str, tied: tuple[Choice, ...]) -> tuple[Choice, ...]:
     return kept if best[0] > 0 else tied
 
 
+def typed_number(text: str) -> int | None:
+    """The line number in "2", "2.", "số 2", "2 ạ"; None when the text is not a number."""
+    words = fold(text).split()
+    return _number([w for w in words if w not in _FILLERS] or words)
+
+
 def _number(words: list[str]) -> int | None:
     if len(words) == 1 and _NUMBER.match(words[0]):
         return int(words[0])

@@ -102,7 +102,7 @@ class HouseholdScreen:
         if until is None:
             return False
         minutes = max(1, -(-int((until - ctx.now).total_seconds()) // 60))
-        ctx.say(ctx.t("team.household.too_many", minutes=minutes))
+        ctx.say(ctx.t("team.household.too_many", count=MAX_WRONG_CODES, minutes=minutes))
         return True
 
 

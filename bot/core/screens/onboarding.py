@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core.context import Context
-from bot.core.matching import understand
+from bot.core.matching import typed_number, understand
 from bot.core.messages import Choice, Outbound
 from bot.core.screens import REGISTRY, screen, start_hook, text_hook
 from storage import repo
@@ -152,7 +152,9 @@ async def village_by_name(ctx: Context, text: str, state: dict[str, Any]) -> boo
     villages = await repo.villages(ctx.session, ctx.services.commune.id)
     everywhere = [Choice(f"v:{v.code}", v.name) for v in villages]
     everywhere += [c for c in shown if not c.id.startswith("v:")]  # pages, back
-    understood = understand(text, shown) if text.strip().isdigit() else understand(text, everywhere)
+    if typed_number(text) is not None:
+        return False  # a number is a line of the page shown: the engine reads it
+    understood = understand(text, everywhere)
     if understood.choice is not None:
         await REGISTRY[VillageScreen.name].choose(
             ctx, dict(state.get("args", {})), understood.choice.id
