@@ -5,6 +5,7 @@ on a phone keyboard, with the screen's offered choices and the expected outcome.
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -42,3 +43,18 @@ def test_typed_answer(case):
     else:
         assert result.choice is not None, f"not understood (candidates {result.candidates})"
         assert result.choice.id == str(expect)
+
+
+def test_any_typing_gives_an_offered_choice_or_nothing():
+    """Random mixes of the table's words, telex keys, digits, emoji and punctuation:
+    never an error, and only ever a choice the screen offered."""
+    rng = random.Random(11)
+    pieces = [c["typed"] for c in CASES] + ["s", "f", "j", "ww", "9", "0", "👍", "🙏", "?", "ạ"]
+    for _ in range(3000):
+        name = rng.choice(list(SCREENS))
+        offered = SCREENS[name]
+        typed = "".join(rng.choice(pieces) + rng.choice(["", " ", "  ", ","]) for _ in range(3))
+        result = understand(typed[: rng.randint(0, len(typed))], offered)
+        assert result.choice is None or result.choice in offered
+        assert all(c in offered for c in result.candidates)
+        assert not (result.choice is not None and result.candidates)
