@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.content.loader import load_curriculum
 from bot.core.matching import understand
 from bot.core.messages import Choice
 
+ROOT = Path(__file__).resolve().parents[1]
 TABLE_FILE = Path(__file__).parent / "fixtures" / "typed_answers.yaml"
 TABLE = yaml.safe_load(TABLE_FILE.read_text("utf-8"))
 SCREENS = {
@@ -58,3 +60,15 @@ def test_any_typing_gives_an_offered_choice_or_nothing():
         assert result.choice is None or result.choice in offered
         assert all(c in offered for c in result.candidates)
         assert not (result.choice is not None and result.candidates)
+
+
+def test_every_quiz_answer_typed_in_full_is_that_answer():
+    """Residents on Zalo type the answer they mean; no normalisation may turn one real
+    answer into another or into nothing ("hổng" in an answer is not "không")."""
+    curriculum = load_curriculum(ROOT)
+    for quiz in curriculum.quizzes.values():
+        for question in quiz.questions:
+            offered = [Choice(f"a{i}", o.text) for i, o in enumerate(question.options)]
+            for choice in offered:
+                assert understand(choice.label, offered).choice == choice, choice.label
+                assert understand(choice.label.lower(), offered).choice == choice

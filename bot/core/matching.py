@@ -89,7 +89,7 @@ def understand(text: str, offered: list[Choice], *, strict: bool = False) -> Und
     it contains the word "hủy")."""
     for emoji, word in _EMOJI_WORDS.items():
         text = text.replace(emoji, word)
-    words = [_spelling(_SHORTHAND.get(w, w)) for w in fold(text).split()]
+    words = [_spelling(w) for w in fold(text).split()]
     if not words or not offered:
         return Understood()
     plain = [w for w in words if w not in _FILLERS] or words
@@ -238,7 +238,11 @@ def _repair_all(words: list[str], vocabulary: frozenset[str]) -> list[str]:
 def _repair(word: str, known: frozenset[str], vocabulary: frozenset[str]) -> list[str]:
     """The word as meant: itself when known, else a telex/VNI/typo repair that lands on
     a known word (or two known words typed together), else itself unchanged."""
-    if word in known or _NUMBER.match(word):
+    if word in vocabulary or _NUMBER.match(word):
+        return [word]
+    if word in _SHORTHAND:  # only when no label has the word itself ("hổng" is a word)
+        return [_SHORTHAND[word]]
+    if word in known:
         return [word]
     for variant in _variants(word):
         if variant in known:
