@@ -96,19 +96,24 @@ async def claim_code(session: AsyncSession, code: LinkCode, now: datetime) -> bo
 
 
 async def locked_until(
-    session: AsyncSession, channel: str, external_id: str, now: datetime
+    session: AsyncSession,
+    channel: str,
+    external_id: str,
+    now: datetime,
+    *,
+    max_wrong: int = MAX_WRONG,
 ) -> datetime | None:
-    """When an account that typed MAX_WRONG wrong codes within WRONG_WINDOW may try
-    again; None if it may try now."""
+    """When an account that typed `max_wrong` wrong codes within WRONG_WINDOW may try
+    again; None if it may try now. Household codes use a stricter `max_wrong`."""
     recent = list(
         await session.scalars(
             select(CodeAttempt.at)
             .where(CodeAttempt.channel == channel, CodeAttempt.external_id == external_id)
             .order_by(CodeAttempt.at.desc())
-            .limit(MAX_WRONG)
+            .limit(max_wrong)
         )
     )
-    if len(recent) < MAX_WRONG or recent[0] - recent[-1] > WRONG_WINDOW:
+    if len(recent) < max_wrong or recent[0] - recent[-1] > WRONG_WINDOW:
         return None
     until = recent[0] + LOCKOUT
     return until if now < until else None

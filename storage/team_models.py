@@ -3,10 +3,11 @@ questions to the team, and the audit log."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base, Id, UTCDateTime
@@ -41,12 +42,30 @@ class StaffRole(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+def new_resident_code() -> str:
+    """Six random letters and digits without 0/O, 1/I/L: ~887 million codes per village,
+    so a resident cannot reach a neighbour's household by trying H014, H016..."""
+    return "".join(secrets.choice(RESIDENT_CODE_ALPHABET) for _ in range(RESIDENT_CODE_LENGTH))
+
+
+RESIDENT_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+RESIDENT_CODE_LENGTH = 6
+
+
 class Household(Base):
     __tablename__ = "households"
-    __table_args__ = (UniqueConstraint("village_id", "code"),)
+    __table_args__ = (
+        UniqueConstraint("village_id", "code"),
+        Index("ix_households_resident_code", "village_id", "resident_code"),
+    )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"), index=True)
+    # The code on the village list (H015, 12/3): the team's, sequential, never typed by
+    # residents.
     code: Mapped[str] = mapped_column(String(32))
+    # The code the team hands to the household and residents type in /ho. Not unique:
+    # looked up within the resident's village, where a repeat is vanishingly unlikely.
+    resident_code: Mapped[str | None] = mapped_column(String(8), default=new_resident_code)
     head_name: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # When the first registered resident who said they live here registered. Kept when

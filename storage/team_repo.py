@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from storage.delivery_models import Broadcast
 from storage.models import ChannelAccount, ParticipationEvent, Person, Team, Village
 from storage.team_models import (
+    RESIDENT_CODE_LENGTH,
     AuditEntry,
     Household,
     Invite,
@@ -307,6 +308,11 @@ async def usable_invite(session: AsyncSession, code: str, now: datetime) -> Invi
     )
 
 
+async def invite_by_code(session: AsyncSession, code: str) -> Invite | None:
+    """The invite with this code whatever its state, to say why it no longer works."""
+    return await session.scalar(select(Invite).where(Invite.code == code.upper()))
+
+
 async def use_invite(session: AsyncSession, invite_id: int, now: datetime) -> bool:
     """Take one use; False when another claim took the last one first."""
     result = await session.execute(
@@ -358,6 +364,43 @@ async def household_by_code(session: AsyncSession, village_id: int, code: str) -
             Household.village_id == village_id, func.upper(Household.code) == code.upper()
         )
     )
+
+
+def normalise_resident_code(typed: str) -> str:
+    """ "k7m pq2", "K7M-PQ2" -> "K7MPQ2"."""
+    return "".join(ch for ch in typed.upper() if ch.isalnum())
+
+
+async def household_for_resident(
+    session: AsyncSession, village_id: int, typed: str
+) -> Household | None:
+    """The household whose resident code this is, in the resident's own village. List
+    codes (H015) are not accepted: they are sequential, so anyone could guess them."""
+    code = normalise_resident_code(typed)
+    if len(code) != RESIDENT_CODE_LENGTH:
+        return None
+    return await session.scalar(
+        select(Household)
+        .where(Household.village_id == village_id, Household.resident_code == code)
+        .order_by(Household.id)
+        .limit(1)
+    )
+
+
+async def resident_codes(
+    session: AsyncSession, commune_id: int, village_code: str | None = None
+) -> list[tuple[str, str, str | None, str | None]]:
+    """(village code, list code, head, resident code) of a commune's households, for the
+    team to hand each household its code (printed slips)."""
+    stmt = (
+        select(Village.code, Household.code, Household.head_name, Household.resident_code)
+        .join(Village, Village.id == Household.village_id)
+        .where(Village.commune_id == commune_id)
+        .order_by(Village.position, Village.code, Household.code)
+    )
+    if village_code is not None:
+        stmt = stmt.where(Village.code == village_code)
+    return [(v, c, h, r) for v, c, h, r in (await session.execute(stmt)).all()]
 
 
 async def add_household(

@@ -96,6 +96,18 @@ async def household_id(app: App, village: str, code: str) -> int:
         return row.id
 
 
+async def resident_code(app: App, village: str, code: str) -> str:
+    """The random code the team hands to household `code` of `village`, typed in /ho."""
+    async with app.database.session() as session:
+        row = await session.scalar(
+            select(Household.resident_code)
+            .join(Village, Village.id == Household.village_id)
+            .where(Village.code == village, Household.code == code)
+        )
+        assert row is not None
+        return row
+
+
 async def queued(app: App, chat: Chat | None = None, kind: str | None = None) -> list[Any]:
     """Outbox rows (optionally for one chat, one kind), oldest first."""
     async with app.database.session() as session:

@@ -138,3 +138,58 @@ async def test_upgrading_keeps_households_reached_by_their_residents(db_url):
         assert reached == {"H1": early, "H2": None}
     finally:
         await database.dispose()
+
+
+async def test_upgrading_gives_existing_households_random_resident_codes(db_url):
+    """0008: households listed before the upgrade get their own random code to hand out."""
+    from datetime import UTC, datetime
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from storage.db import alembic_config
+    from storage.team_models import RESIDENT_CODE_ALPHABET, Household
+
+    def upgrade_to(connection) -> None:  # noqa: ANN001
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0006")
+
+    database = Database(db_url)
+    try:
+        async with database.engine.begin() as conn:
+            await conn.run_sync(upgrade_to)
+        async with database.engine.begin() as conn:
+            commune = (
+                await conn.execute(
+                    text(
+                        "INSERT INTO communes (code, name, unit_label, launch_date) "
+                        "VALUES ('x', 'Xã X', 'thôn', '2025-10-10') RETURNING id"
+                    )
+                )
+            ).scalar_one()
+            village = (
+                await conn.execute(
+                    text(
+                        "INSERT INTO villages (commune_id, code, name, households_total,"
+                        " position, active) VALUES (:c, 'T01', 'Thôn 1', 10, 0, true)"
+                        " RETURNING id"
+                    ),
+                    {"c": commune},
+                )
+            ).scalar_one()
+            for n in range(1, 6):
+                await conn.execute(
+                    text(
+                        "INSERT INTO households (village_id, code, created_at)"
+                        " VALUES (:v, :code, :at)"
+                    ),
+                    {"v": village, "code": f"H{n:03d}", "at": datetime(2026, 1, 5, tzinfo=UTC)},
+                )
+        await database.migrate()
+        async with database.session() as session:
+            codes = [h.resident_code for h in await session.scalars(select(Household))]
+        assert len(codes) == 5 and len(set(codes)) == 5
+        assert all(len(c) == 6 and set(c) <= set(RESIDENT_CODE_ALPHABET) for c in codes)
+    finally:
+        await database.dispose()

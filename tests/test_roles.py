@@ -28,7 +28,14 @@ from storage.team_models import (
     TeamQuestion,
 )
 from tests.support import Chat, make_app
-from tests.team_support import add_households, household_id, onboarded, person_of, village_id
+from tests.team_support import (
+    add_households,
+    household_id,
+    onboarded,
+    person_of,
+    resident_code,
+    village_id,
+)
 
 DENIED = "không có quyền"
 
@@ -90,7 +97,7 @@ async def _ask_team(w: World, chat: Chat) -> int:
 
 async def _set_household(w: World, chat: Chat) -> int:
     await chat.text("/ho")
-    await chat.text("H002")
+    await chat.text(await resident_code(w.app, "T01", "H002"))
     person = await person_of(w.app, chat)
     return int(person.household_id is not None)
 

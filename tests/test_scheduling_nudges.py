@@ -108,12 +108,20 @@ async def test_no_nudge_in_quiet_hours_and_quiet_hours_are_refused(app, clock): 
     assert "giờ nghỉ" in chat.all_text()
     assert await reminder(app, "u1") is None  # nothing was changed
     await chat.text("8h")  # typed, not among the offered hours, and allowed
-    assert "8 giờ" in chat.all_text() and (await reminder(app, "u1")).hour == 8
-    await chat.text("7")  # the 7th line is "Tắt nhắc nhở", but "7 giờ" is shown: 7 o'clock
+    assert "8 giờ sáng" in chat.all_text() and (await reminder(app, "u1")).hour == 8
+    await chat.text("8 giờ tối")
+    assert "lúc 8 giờ tối mỗi ngày" in chat.all_text() and (await reminder(app, "u1")).hour == 20
+    await chat.text("7")  # a number is always a line: the 7th is "Tắt nhắc nhở"
     state = await reminder(app, "u1")
-    assert (state.hour, state.enabled) == (7, True)
+    assert (state.hour, state.enabled) == (20, False)
+    assert "Đã tắt nhắc nhở" in chat.all_text()
     await chat.text("2")  # a list number: the second hour shown
-    assert (await reminder(app, "u1")).hour == 9
+    state = await reminder(app, "u1")
+    assert (state.hour, state.enabled) == (9, True)
+    await chat.text("19")  # beyond the 8 lines: told how to type an hour, nothing changed
+    assert 'gõ kèm chữ "giờ"' in chat.all_text() and (await reminder(app, "u1")).hour == 9
+    await chat.text("19:00")
+    assert "lúc 7 giờ tối mỗi ngày" in chat.all_text() and (await reminder(app, "u1")).hour == 19
     assert await outbox(app) == []
     with pytest.raises(ValidationError, match="quiet hours"):
         SchedulerSettings(nudge_hour=22)

@@ -30,7 +30,7 @@ from storage.models import ChannelAccount, Person, Team
 from storage.team_models import StaffRole, SupportVisit, TeamQuestion
 from tests.fakes.telegram_api import BOT_USERNAME, FakeTelegramAPI, RateLimits
 from tests.support import make_app
-from tests.team_support import add_households
+from tests.team_support import add_households, resident_code
 
 ADMIN, MEMBER, RESIDENT, NEIGHBOUR = 5_550_101, 5_550_102, 5_550_103, 5_550_104
 FAST = RateLimits(per_chat_per_second=100.0, per_chat_burst=100)  # a quick journey
@@ -198,7 +198,7 @@ async def test_team_flows_over_telegram(db_url, tmp_path, clock):
         assert resident.village_id == team.village_id
         # The village has a household list: the resident may give their code (or skip).
         assert t("team.household.ask").split("\n")[0] in bot.text(RESIDENT)
-        await bot.say(RESIDENT, "H001")
+        await bot.say(RESIDENT, await resident_code(bot.app, "T01", "H001"))
         assert t("age.ask") in bot.text(RESIDENT)
         await bot.press(RESIDENT, t("age.skip"))
         assert (await person(bot.app, RESIDENT)).household_id is not None

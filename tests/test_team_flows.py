@@ -28,6 +28,7 @@ from tests.team_support import (
     onboarded,
     person_of,
     queued,
+    resident_code,
     texts_of,
 )
 
@@ -113,7 +114,7 @@ async def test_expired_used_up_and_guessed_codes_are_refused(app, clock):
     clock.advance(days=8)
     late = Chat(app, user="late")
     await late.start(f"inv_{code}")
-    assert "Mã mời không đúng hoặc đã hết hạn" in late.all_text()
+    assert "Mã mời này đã hết hạn từ ngày" in late.all_text()  # says why, not "không đúng"
     assert late.last.choices[0].id == "agree"  # they can still start as a resident
     guesser = Chat(app, user="guesser")
     for n in range(10):
@@ -145,7 +146,7 @@ async def test_cli_style_admin_invite_makes_a_commune_admin(app, clock):
     assert officer.last.text.startswith("🏛")
     second = Chat(app, user="second")
     await second.start(info.payload)  # one use only
-    assert "Mã mời không đúng" in second.all_text()
+    assert "Mã mời này đã được dùng hết lượt" in second.all_text()
 
 
 # ----------------------------------------------------------------- referrals
@@ -207,8 +208,9 @@ async def test_visit_logged_then_confirmed_by_the_household(app, clock):
     await add_households(app, "T01", [("H001", "Lê Văn Cường"), ("H002", "Trần Thị Bình")])
     resident = await onboarded(app, "res")
     await resident.text("/ho")
-    await resident.text("h001")
-    assert "Đã ghi bạn thuộc hộ H001" in resident.all_text()
+    code = await resident_code(app, "T01", "H001")
+    await resident.text(code.lower())
+    assert f"Đã ghi bạn thuộc hộ {code}" in resident.all_text()
     await resident.read_lesson(next(iter(app.engine.services.curriculum.lessons)))
     quiz_screen = resident.last.text
 
@@ -260,7 +262,7 @@ async def test_a_household_linked_later_is_asked_once(app):
     assert "nhờ người trong hộ" not in member.all_text()  # nobody to ask yet
     resident = await onboarded(app, "res")
     await resident.text("/ho")
-    await resident.text("H007")
+    await resident.text(await resident_code(app, "T01", "H007"))
     assert "Nhận biết lừa đảo" in resident.last.text and resident.choice_ids == ["vok", "vno"]
     await resident.choose("vno")
     assert "Xã sẽ kiểm tra lại" in resident.all_text()
@@ -269,7 +271,7 @@ async def test_a_household_linked_later_is_asked_once(app):
     await resident.choose("skip")
     other = await onboarded(app, "res-2")
     await other.text("/ho")
-    await other.text("H007")
+    await other.text(await resident_code(app, "T01", "H007"))
     assert other.choice_ids != ["vok", "vno"]  # asked once only
 
 
@@ -380,7 +382,7 @@ async def test_forgetting_a_person_clears_what_the_team_features_hold(app, clock
     await add_households(app, "T01", [("H001", None)])
     resident = await onboarded(app, "res", "member")
     await resident.text("/ho")
-    await resident.text("H001")
+    await resident.text(await resident_code(app, "T01", "H001"))
     await resident.text("/hoicanbo")
     await resident.text("Câu hỏi riêng tư")
     person = await person_of(app, resident)
@@ -402,7 +404,7 @@ async def test_a_household_stays_reached_after_its_resident_deletes_their_data(a
     await add_households(app, "T01", [("H001", None), ("H002", None)])
     resident = await onboarded(app, "res")
     await resident.text("/ho")
-    await resident.text("H002")
+    await resident.text(await resident_code(app, "T01", "H002"))
     member = await onboarded(app, "mem", "member")
 
     async def village_view_and_report() -> tuple[str, int]:

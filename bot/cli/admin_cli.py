@@ -1,4 +1,5 @@
-"""`hocvuso import villages|households FILE`, `hocvuso admin add`, `hocvuso invite create`.
+"""`hocvuso import villages|households FILE`, `hocvuso admin add`, `hocvuso invite create`,
+`hocvuso households codes`.
 
 Imports check every row first and write all of them in one transaction, or nothing;
 problems are printed as `file:line: reason` (exit 1). Every command is audited with the
@@ -8,6 +9,7 @@ operating-system user as the actor (`cli:<user>`).
 from __future__ import annotations
 
 import asyncio
+import csv
 import getpass
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -91,6 +93,38 @@ def register(app: typer.Typer) -> None:
     app.add_typer(import_app, name="import")
     app.add_typer(admin_app, name="admin")
     app.add_typer(invite_app, name="invite")
+    households_app = typer.Typer(help="Household codes for residents.", no_args_is_help=True)
+    app.add_typer(households_app, name="households")
+
+    @households_app.command("codes")
+    def household_codes(
+        out: Path = typer.Option(..., "--out", help="CSV file to write (opens in Excel)."),
+        village: str | None = typer.Option(None, "--village", help="Only this village code."),
+        commune: str | None = CommuneOption,
+        config: Path | None = ConfigOption,
+    ) -> None:
+        """The code each household types in /ho, to print and hand over. Audited."""
+
+        async def work(app: App) -> int:
+            target = await _commune(app, commune)
+            async with app.database.transaction() as session:
+                rows = await team_repo.resident_codes(session, target.id, village)
+                team_repo.audit(
+                    session,
+                    actor(),
+                    "households.codes_export",
+                    target.id,
+                    village=village,
+                    rows=len(rows),
+                )
+            with out.open("w", encoding="utf-8-sig", newline="") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(["Mã thôn", "Mã hộ", "Chủ hộ", "Mã cho người dân"])
+                writer.writerows(rows)
+            return len(rows)
+
+        count = _run(config, work)
+        typer.echo(f"{count} household code(s) written to {out}")
 
     @import_app.command("villages")
     def import_villages(

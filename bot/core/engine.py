@@ -14,7 +14,7 @@ from sqlalchemy.exc import InterfaceError as SAInterfaceError
 
 from bot.core import screens
 from bot.core.context import Context, Services
-from bot.core.matching import match_choice
+from bot.core.matching import understand
 from bot.core.messages import Choice, Inbound, Kind, Outbound, Reply
 from storage import repo
 from storage.db import Database
@@ -116,9 +116,13 @@ class Engine:
         if text.startswith("/"):
             await self._command(ctx, text)
             return
-        chosen = match_choice(text, offered)
-        if chosen is not None:
-            await self._choose(ctx, state, chosen.id)
+        understood = understand(text, offered)
+        if understood.choice is not None:
+            await self._choose(ctx, state, understood.choice.id)
+        elif understood.ambiguous:
+            # Never guess between two actions: ask back, naming each with its number.
+            options = [f"“{c.label}” (số {offered.index(c) + 1})" for c in understood.candidates]
+            ctx.say(ctx.t("common.ambiguous", options=ctx.t("common.or").join(options)))
         elif not text:
             ctx.say(ctx.t("common.empty"))
         else:

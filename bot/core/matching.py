@@ -1,17 +1,56 @@
 """Reading a typed answer as one of the offered choices.
 
-Residents type "1", " 1 ", "1.", the label, or the label without diacritics
-("dong y" for "Đồng ý"). Zalo has no buttons, so this is how most answers arrive.
+Zalo has no buttons, so this is how most answers arrive, typed by older residents on
+small phone keyboards. A choice is recognised by:
+- its number ("1", " 1 ", "1.", "số 1", "1 ạ"): numbers always mean the numbered lines;
+- its label, or any word or words of it that no other choice has ("gò cao" for
+  "Thôn Gò Cao"), with or without diacritics, in any case, with emoji and politeness
+  words ("ạ", "vâng", "nhé") ignored;
+- telex/VNI leftovers of a keyboard that did not convert ("dongy", "đồng ys", "dong y2",
+  "khoong"), and one-letter slips in longer words ("kiểm tar");
+- yes/no families ("có", "ừ", "ok", "đúng", "đồng ý" / "không", "ko", "thôi") when
+  exactly one choice says yes (or no).
+When several choices fit equally well the answer is ambiguous: the caller asks back
+with the candidates instead of guessing. Everything is pure string work on the few
+offered choices, so it is cheap enough to run on every message.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.core.messages import Choice
 
-_NUMBER = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
+MAX_CANDIDATES = 3  # more equally good candidates than this: not understood
+
+
+def _words(spaced: str) -> frozenset[str]:
+    return frozenset(spaced.split())
+
+
+# Words that carry politeness or filler, not a choice ("dạ, cho em chọn số 2 ạ").
+_FILLERS = frozenset(
+    _words("a ak ah da vang oi nhe nha nhen nhi ne voi giup dum ho minh toi em con chau bac")
+    | _words("chu anh chi ban muon chon cho xin lam on di roi nao the so muc cai")
+)
+_YES = _words("co u uh um uhm uk ok oke okay okie oki dc duoc dung dongy vang da yes chac chan")
+_NO = _words("khong ko k kg khg hong hok hem thoi no nope chua sai")
+# Emoji that answer yes or no on their own; every other emoji is dropped by fold().
+# Chat shorthand for a word that labels spell out.
+_SHORTHAND = {
+    **dict.fromkeys(("ko", "k", "kg", "khg", "khog", "kh", "hong", "hok", "hem"), "khong"),
+    "dc": "duoc",
+    "đc": "duoc",
+    "j": "gi",
+}
+_EMOJI_WORDS = {"👍": " ok ", "👌": " ok ", "✅": " ok ", "👎": " khong ", "❌": " khong "}
+_TONE_KEYS = "sfrxj"  # telex tone keys left at (or inside) a word
+_TELEX = (("dd", "d"), ("aa", "a"), ("aw", "a"), ("ee", "e"), ("oo", "o"), ("ow", "o"),
+          ("uw", "u"), ("w", "u"))  # fmt: skip
+_NUMBER = re.compile(r"^\d{1,2}$")
 
 
 def fold(text: str) -> str:
@@ -27,15 +66,254 @@ def fold(text: str) -> str:
     return " ".join("".join(kept).split())
 
 
-def match_choice(text: str, offered: list[Choice]) -> Choice | None:
-    number = _NUMBER.match(text)
-    if number:
-        index = int(number.group(1)) - 1
-        return offered[index] if 0 <= index < len(offered) else None
-    wanted = fold(text)
-    if not wanted:
-        return None
-    exact = [choice for choice in offered if fold(choice.label) == wanted]
-    if len(exact) == 1:
-        return exact[0]
+@dataclass(frozen=True)
+class Understood:
+    """What a typed answer means on a screen: one choice, a few candidates, or nothing."""
+
+    choice: Choice | None = None
+    candidates: tuple[Choice, ...] = ()
+
+    @property
+    def ambiguous(self) -> bool:
+        return self.choice is None and len(self.candidates) > 1
+
+
+def match_choice(text: str, offered: list[Choice], *, strict: bool = False) -> Choice | None:
+    """The one choice `text` names, or None (ambiguous answers included)."""
+    return understand(text, offered, strict=strict).choice
+
+
+def understand(text: str, offered: list[Choice], *, strict: bool = False) -> Understood:
+    """Read `text` against `offered`. `strict` accepts only a number or a whole label:
+    for screens that also take free text (a question must not become a choice because
+    it contains the word "hủy")."""
+    for emoji, word in _EMOJI_WORDS.items():
+        text = text.replace(emoji, word)
+    words = [_spelling(w) for w in fold(text).split()]
+    if not words or not offered:
+        return Understood()
+    plain = [w for w in words if w not in _FILLERS] or words
+    number = _number(plain if not strict else words)
+    if number is not None and 1 <= number <= len(offered):
+        return Understood(offered[number - 1])
+    if number is not None and strict:
+        return Understood()
+    labels = [_label_words(choice.label) for choice in offered]
+    vocabulary = frozenset(w for label in labels for w in label)
+    whole = _repair_all(words, vocabulary)
+    polite = [w for w in whole if w not in _FILLERS]  # "bỏ qua ạ" is still "Bỏ qua"
+    for candidate in (words, whole, polite):
+        exact = [c for c, label in zip(offered, labels, strict=True) if label == tuple(candidate)]
+        if len(exact) == 1:
+            return Understood(exact[0])
+        joined = "".join(candidate)
+        compact = [c for c, label in zip(offered, labels, strict=True) if "".join(label) == joined]
+        if len(compact) == 1:
+            return Understood(compact[0])
+    if strict:
+        return Understood()
+    polar = _polarity(whole)
+    if polar is not None:
+        sided = [c for c in offered if _label_polarity(c.label) == polar]
+        if len(sided) == 1:
+            return Understood(sided[0])
+    scores = [_score(whole, label) for label in labels]
+    best = max(scores)
+    if best[0] == 0:
+        return Understood()
+    top = tuple(c for c, s in zip(offered, scores, strict=True) if s == best)
+    if len(top) > 1 and any(ord(ch) > 127 for ch in text):
+        top = _by_accents(text, top)
+    if len(top) == 1:
+        return Understood(top[0])
+    return Understood(candidates=top) if len(top) <= MAX_CANDIDATES else Understood()
+
+
+def _accented(text: str) -> list[str]:
+    text = unicodedata.normalize("NFC", text).lower()
+    return "".join(ch if ch.isalnum() else " " for ch in text).split()
+
+
+def _by_accents(text: str, tied: tuple[Choice, ...]) -> tuple[Choice, ...]:
+    """Typed with diacritics, "đông" means "Thôn Đông", not "Thôn Đồng Mới"."""
+    words = _accented(text)
+    scores = [_score(words, tuple(_accented(c.label))) for c in tied]
+    best = max(scores)
+    kept = tuple(c for c, s in zip(tied, scores, strict=True) if s == best)
+    return kept if best[0] > 0 else tied
+
+
+def typed_number(text: str) -> int | None:
+    """The line number in "2", "2.", "số 2", "2 ạ"; None when the text is not a number."""
+    words = fold(text).split()
+    return _number([w for w in words if w not in _FILLERS] or words)
+
+
+def _number(words: list[str]) -> int | None:
+    if len(words) == 1 and _NUMBER.match(words[0]):
+        return int(words[0])
     return None
+
+
+@lru_cache(maxsize=4096)
+def _label_words(label: str) -> tuple[str, ...]:
+    return tuple(_spelling(w) for w in fold(label).split())
+
+
+def _spelling(word: str) -> str:
+    """ "kĩ" and "kỹ", "lí" and "lý" are both correct spellings: compare them as one."""
+    if len(word) == 2 and word[1] == "y" and word[0] in "bdhklmnstv":
+        return word[0] + "i"
+    return word
+
+
+def _score(whole: list[str], label: tuple[str, ...]) -> tuple[int, int]:
+    """How well the typed words fit one label: all of them must be found in it (filler
+    words need not be, unless the label has them). More words found is better."""
+    wanted = [w for w in whole if w not in _FILLERS or w in label] or whole
+    if _contiguous(whole, label):
+        return (3, len(whole))
+    if _contiguous(wanted, label):
+        return (2, len(wanted))
+    if set(wanted) <= set(label):
+        return (1, len(wanted))
+    return (0, 0)
+
+
+def _contiguous(words: list[str], label: tuple[str, ...]) -> bool:
+    n = len(words)
+    return any(list(label[i : i + n]) == words for i in range(len(label) - n + 1))
+
+
+def _joined_yes(words: list[str]) -> list[str]:
+    """ "dong y" -> "dongy", so that a two-word yes reads as one word."""
+    out: list[str] = []
+    for word in words:
+        if word == "y" and out and out[-1] == "dong":
+            out[-1] = "dongy"
+        else:
+            out.append(word)
+    return out
+
+
+def _polarity(words: list[str]) -> str | None:
+    words = _joined_yes(words)
+    if not all(w in _YES or w in _NO or w in _FILLERS for w in words):
+        return None
+    if any(w in _NO for w in words):
+        return "no"
+    if any(w in _YES for w in words):
+        return "yes"
+    return None
+
+
+# Read with diacritics: "Dùng VNeID" is not "Đúng", "Đã xong" is not "Dạ".
+_YES_LABEL = re.compile(r"^(?:tôi\s+)?(?:có|ừ|ok|đúng|đồng ý|vâng|được|chắc chắn)\b")
+_NO_LABEL = re.compile(r"^(?:tôi\s+)?(?:không|thôi|chưa|sai)\b")
+
+
+@lru_cache(maxsize=1024)
+def _label_polarity(label: str) -> str | None:
+    """ "Có, xóa đi" and "Tôi đồng ý" say yes; "Không xóa" and "Không đồng ý" say no."""
+    text = unicodedata.normalize("NFC", label).lower()
+    text = " ".join("".join(ch if ch.isalnum() else " " for ch in text).split())
+    if _NO_LABEL.match(text):
+        return "no"
+    if _YES_LABEL.match(text):
+        return "yes"
+    return None
+
+
+# ----------------------------------------------------------------- typing slips
+
+
+def _repair_all(words: list[str], vocabulary: frozenset[str]) -> list[str]:
+    known = vocabulary | _YES | _NO | _FILLERS
+    out: list[str] = []
+    for word in words:
+        out.extend(_repair(word, known, vocabulary))
+    return out
+
+
+def _repair(word: str, known: frozenset[str], vocabulary: frozenset[str]) -> list[str]:
+    """The word as meant: itself when known, else a telex/VNI/typo repair that lands on
+    a known word (or two known words typed together), else itself unchanged."""
+    if word in vocabulary or _NUMBER.match(word):
+        return [word]
+    if word in _SHORTHAND:  # only when no label has the word itself ("hổng" is a word)
+        return [_SHORTHAND[word]]
+    if word in known:
+        return [word]
+    for variant in _variants(word):
+        if variant in known:
+            return [variant]
+        split = _split(variant, known)
+        if split is not None:
+            return split
+    near = _near(word, vocabulary)
+    return [near] if near is not None else [word]
+
+
+def _variants(word: str) -> list[str]:
+    variants = [word]
+    if any(ch.isdigit() for ch in word) and any(ch.isalpha() for ch in word):
+        variants.append(re.sub(r"\d", "", word))  # VNI: "y2", "d9o6ng"
+    for base in list(variants):
+        telex = base
+        for typed, meant in _TELEX:
+            telex = telex.replace(typed, meant)
+        if telex != base:
+            variants.append(telex)
+    for base in list(variants):  # a tone key left in the word: "ys", "hocj", "hojc"
+        for i, ch in enumerate(base):
+            if ch in _TONE_KEYS and len(base) > 1:
+                variants.append(base[:i] + base[i + 1 :])
+    return variants
+
+
+def _split(word: str, known: frozenset[str]) -> list[str] | None:
+    """ "dongy" -> ["dong", "y"]: two words typed without the space."""
+    for i in range(1, len(word)):
+        if word[:i] in known and word[i:] in known:
+            return [word[:i], word[i:]]
+    return None
+
+
+def _near(word: str, vocabulary: frozenset[str]) -> str | None:
+    """The one label word within one slip (two for long words) of `word`."""
+    if len(word) < 3:
+        return None
+    if len(word) == 3:  # short words: only two letters swapped ("tar" for "tra")
+        close = {v for v in vocabulary if len(v) == 3 and _swapped(word, v)}
+        return close.pop() if len(close) == 1 else None
+    limit = 2 if len(word) >= 7 else 1
+    close = {v for v in vocabulary if len(v) >= 4 and _distance(word, v, limit) <= limit}
+    return close.pop() if len(close) == 1 else None
+
+
+def _swapped(a: str, b: str) -> bool:
+    diff = [i for i in range(len(a)) if a[i] != b[i]]
+    return (
+        len(diff) == 2
+        and diff[1] == diff[0] + 1
+        and a[diff[0]] == b[diff[1]]
+        and a[diff[1]] == b[diff[0]]
+    )
+
+
+def _distance(a: str, b: str, limit: int) -> int:
+    """Edit distance with transpositions, giving up above `limit`."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[-1]

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from bot.core.context import Context
 from bot.core.messages import Outbound
 from bot.core.screens import REGISTRY, screen, start_hook, text_hook
-from bot.core.screens.onboarding import create_person
+from bot.core.screens.onboarding import consent_details, create_person
 from bot.core.screens.typed import is_input_screen
 from storage import team_repo
 from storage.delivery_models import CodeAttempt
@@ -47,8 +47,9 @@ async def typed_code(ctx: Context, text: str, state: dict[str, Any]) -> bool:
         return await begin_referral(ctx, code)
     if prefix == "inv":
         return await begin_invite(ctx, code)
-    # A bare code counts only when it is a live invite; anything else is ordinary text.
-    if await team_repo.usable_invite(ctx.session, code, ctx.now) is None:
+    # A bare code counts only when it is (or was) an invite; anything else is ordinary
+    # text. A used or expired one gets its own answer, not "not understood".
+    if await team_repo.invite_by_code(ctx.session, code) is None:
         return False
     return await begin_invite(ctx, code)
 
@@ -88,19 +89,53 @@ async def begin_invite(ctx: Context, code: str) -> bool:
         return True
     invite = await _live_invite(ctx, code)
     if invite is None:
-        ctx.session.add(
-            CodeAttempt(
-                channel=ctx.account.channel, external_id=ctx.account.external_id, at=ctx.now
-            )
-        )
-        ctx.say(ctx.t("team.join.invalid"))
-        _after_refusal(ctx)
+        await _refuse_invite(ctx, code)
         return True
     if ctx.person is None:
         ctx.goto("join_consent", invite=invite.code)
     else:
         await claim_invite(ctx, invite.code)
     return True
+
+
+async def _refuse_invite(ctx: Context, code: str) -> None:
+    """Say why a code does not work: unknown (counted as a guess), used up, or expired.
+    Then the menu (or consent for a newcomer), never the screen the person was on."""
+    known = await team_repo.invite_by_code(ctx.session, code)
+    if known is None or known.commune_id != ctx.services.commune.id:
+        ctx.session.add(
+            CodeAttempt(
+                channel=ctx.account.channel, external_id=ctx.account.external_id, at=ctx.now
+            )
+        )
+        ctx.say(ctx.t("team.join.invalid"))
+    elif ctx.person is not None and await _holds(ctx, known):
+        ctx.say(ctx.t("team.join.already"))
+        ctx.goto("team" if known.role in team_repo.TEAM_ROLES else "admin")
+        return
+    elif known.uses_left <= 0:
+        ctx.say(ctx.t("team.join.used"))
+    else:
+        day = known.expires_at.astimezone(ctx.services.tz).strftime("%d/%m/%Y")
+        ctx.say(ctx.t("team.join.expired", date=day))
+    if ctx.person is None:
+        ctx.goto("consent", first=True)
+    else:
+        ctx.goto("menu")
+
+
+async def _holds(ctx: Context, invite: Invite) -> bool:
+    """Does the person writing already have the role this invite gives?"""
+    if ctx.person is None:
+        return False
+    commune_id = None if invite.role == "deployment_admin" else invite.commune_id
+    for row in await team_repo.active_roles(ctx.session, ctx.person.id):
+        same_place = (
+            row.team_id == invite.team_id if invite.team_id else row.commune_id == commune_id
+        )
+        if row.role == invite.role and same_place:
+            return True
+    return False
 
 
 async def _role_label(ctx: Context, invite: Invite) -> tuple[str, str]:
@@ -121,14 +156,10 @@ async def claim_invite(ctx: Context, code: str) -> bool:
         return False
     target = "team" if invite.role in team_repo.TEAM_ROLES else "admin"
     commune_id = None if invite.role == "deployment_admin" else invite.commune_id
-    for row in await team_repo.active_roles(ctx.session, person.id):
-        same_place = (
-            row.team_id == invite.team_id if invite.team_id else row.commune_id == commune_id
-        )
-        if row.role == invite.role and same_place:
-            ctx.say(ctx.t("team.join.already"))
-            ctx.goto(target)
-            return True
+    if await _holds(ctx, invite):
+        ctx.say(ctx.t("team.join.already"))
+        ctx.goto(target)
+        return True
     if not await team_repo.use_invite(ctx.session, invite.id, ctx.now):
         ctx.say(ctx.t("team.join.invalid"))
         ctx.goto("menu")
@@ -237,7 +268,7 @@ class JoinConsentScreen:
 
     async def choose(self, ctx: Context, args: dict[str, Any], choice_id: str) -> None:
         if choice_id == "details":
-            ctx.say(ctx.t("consent.details", version=ctx.services.notice_version))
+            ctx.say(consent_details(ctx))
             ctx.goto(self.name, **args)
         elif choice_id == "refuse":
             await REGISTRY["consent"].choose(ctx, {}, "refuse")

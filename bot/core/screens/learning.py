@@ -247,18 +247,6 @@ class ProgressScreen:
             ctx.goto("menu")
 
 
-@screen
-class HelpScreen:
-    name = "help"
-
-    async def render(self, ctx: Context, args: dict[str, Any]) -> Outbound:
-        return Outbound(ctx.t("help.text"), (menu_choice(ctx),))
-
-    async def choose(self, ctx: Context, args: dict[str, Any], choice_id: str) -> None:
-        ctx.goto("menu")
-
-
 command("menu", "menu")
 command("baihoc", "catalogue")
 command("tiendo", "progress", needs_person=True)
-command("huongdan", "help")

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core.context import Context
-from bot.core.messages import Outbound
-from bot.core.screens import screen, start_hook, text_hook
+from bot.core.matching import typed_number, understand
+from bot.core.messages import Choice, Outbound
+from bot.core.screens import REGISTRY, screen, start_hook, text_hook
 from storage import repo
 from storage.models import Person
 
@@ -38,12 +39,21 @@ async def create_person(ctx: Context, source: str | None) -> Person:
     return person
 
 
+def consent_details(ctx: Context) -> str:
+    """The full notice; it lists what is stored from the same text as the short one."""
+    return ctx.t(
+        "consent.details", version=ctx.services.notice_version, stored=ctx.t("consent.stored")
+    )
+
+
 @screen
 class ConsentScreen:
     name = "consent"
 
     async def render(self, ctx: Context, args: dict[str, Any]) -> Outbound:
-        text = ctx.t("consent.notice", commune=ctx.services.commune.name)
+        text = ctx.t(
+            "consent.notice", commune=ctx.services.commune.name, stored=ctx.t("consent.stored")
+        )
         if args.get("first"):
             text = ctx.t("consent.welcome") + "\n\n" + text
         return Outbound(
@@ -57,7 +67,7 @@ class ConsentScreen:
 
     async def choose(self, ctx: Context, args: dict[str, Any], choice_id: str) -> None:
         if choice_id == "details":
-            ctx.say(ctx.t("consent.details", version=ctx.services.notice_version))
+            ctx.say(consent_details(ctx))
             ctx.goto(self.name, source=args.get("source"))
         elif choice_id == "refuse":
             # Only the anonymous answer is kept: no person, no name, no events.
@@ -99,6 +109,7 @@ class VillageScreen:
             choices.append(ctx.choice(f"pg:{page - 1}", "village.previous"))
         if page < pages - 1:
             choices.append(ctx.choice(f"pg:{page + 1}", "village.next"))
+        choices.append(ctx.choice("back", "village.back"))
         unit = ctx.services.commune.unit_label
         text = ctx.t("village.ask", unit=unit, commune=ctx.services.commune.name)
         if pages > 1:
@@ -108,6 +119,10 @@ class VillageScreen:
     async def choose(self, ctx: Context, args: dict[str, Any], choice_id: str) -> None:
         if choice_id.startswith("pg:"):
             ctx.goto(self.name, page=int(choice_id[3:]), back=args.get("back"))
+            return
+        if choice_id == "back":
+            # From /dulieu, back there; during sign-up the village can wait (/dulieu).
+            ctx.goto("mydata" if args.get("back") == "mydata" else "menu")
             return
         code = choice_id.removeprefix("v:")
         villages = await repo.villages(ctx.session, ctx.services.commune.id)
@@ -126,17 +141,52 @@ class VillageScreen:
             ctx.goto("age")
 
 
+@text_hook
+async def village_by_name(ctx: Context, text: str, state: dict[str, Any]) -> bool:
+    """A village typed by name is looked for on every page of the list: residents know
+    their village's name, not which page it is on ("go cao" from the first page), and
+    "dong" must not pick the Thôn Đông shown when Thôn Đồng Mới is on the next page."""
+    if state.get("name") != VillageScreen.name:
+        return False
+    shown = [Choice(cid, label) for cid, label in state.get("offered", [])]
+    villages = await repo.villages(ctx.session, ctx.services.commune.id)
+    everywhere = [Choice(f"v:{v.code}", v.name) for v in villages]
+    everywhere += [c for c in shown if not c.id.startswith("v:")]  # pages, back
+    if typed_number(text) is not None:
+        return False  # a number is a line of the page shown: the engine reads it
+    understood = understand(text, everywhere)
+    if understood.choice is not None:
+        await REGISTRY[VillageScreen.name].choose(
+            ctx, dict(state.get("args", {})), understood.choice.id
+        )
+        return True
+    if understood.ambiguous:
+        names = ctx.t("common.or").join(f"“{c.label}”" for c in understood.candidates)
+        ctx.say(ctx.t("village.ambiguous", options=names, unit=ctx.services.commune.unit_label))
+        return True
+    return False
+
+
 @screen
 class AgeScreen:
     name = "age"
 
     async def render(self, ctx: Context, args: dict[str, Any]) -> Outbound:
         choices = [ctx.choice(f"age:{key}", f"age.groups.{key}") for key in AGE_GROUPS]
-        choices.append(ctx.choice("age:skip", "age.skip"))
+        if args.get("back") == "mydata":
+            choices.append(ctx.choice("back", "village.back"))
+        else:
+            choices.append(ctx.choice("age:skip", "age.skip"))
         return Outbound(ctx.t("age.ask"), tuple(choices))
 
     async def choose(self, ctx: Context, args: dict[str, Any], choice_id: str) -> None:
         key = choice_id.removeprefix("age:")
+        if args.get("back") == "mydata":
+            if ctx.person is not None and key in AGE_GROUPS:
+                ctx.person.age_group = key
+                ctx.say(ctx.t("age.changed", group=ctx.t(f"age.groups.{key}")))
+            ctx.goto("mydata")
+            return
         if ctx.person is not None and key in AGE_GROUPS:
             ctx.person.age_group = key
         ctx.say(ctx.t("age.done"))

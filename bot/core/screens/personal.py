@@ -50,7 +50,7 @@ class MyDataScreen:
             village=village.name if village else none,
             age=ctx.t(f"age.groups.{person.age_group}") if person.age_group else none,
             phone=person.phone or none,
-            household=household.code if household else none,
+            household=household.resident_code if household else none,
             channels=", ".join(sorted(ctx.t(f"channels.{c}") for c in channels)),
             lessons=len(progress),
             consent_date=consent.at.astimezone(ctx.services.tz).strftime("%d/%m/%Y")
@@ -64,6 +64,7 @@ class MyDataScreen:
                 ctx.choice(
                     "village", "mydata.change_village", unit=ctx.services.commune.unit_label
                 ),
+                ctx.choice("age", "mydata.change_age"),
                 ctx.choice("delete", "mydata.delete"),
                 menu_choice(ctx),
             ),
@@ -72,6 +73,8 @@ class MyDataScreen:
     async def choose(self, ctx: Context, args: dict[str, Any], choice_id: str) -> None:
         if choice_id == "village":
             ctx.goto("village", page=0, back="mydata")
+        elif choice_id == "age":
+            ctx.goto("age", back="mydata")
         elif choice_id == "delete":
             ctx.goto("delete_confirm")
         else:

@@ -27,7 +27,14 @@ IDLE_SCREENS = frozenset({"menu", "catalogue", "topic", "progress", "help", "nud
 # Screens a nudge replaces but can put back ("Học ngay" on the same lesson).
 RESUMABLE_SCREENS = frozenset({"lesson", "quiz"})
 
-_TYPED_HOUR = re.compile(r"^(\d{1,2})\s*(h|g|gio|00)?$")
+# "19 giờ", "7h tối", "19:00" (folded to "19 00"), "lúc 8 giờ tối ạ": a number with a
+# marker. A bare number is never an hour: numbers on a screen mean its numbered lines.
+_TYPED_HOUR = re.compile(
+    r"^(?:luc )?(?:(?P<before>sang|trua|chieu|toi|dem) )?"
+    r"(?P<hour>\d{1,2}) ?(?P<unit>h|g|gio)? ?(?P<zero>00?)?"
+    r" ?(?P<part>sang|trua|chieu|toi|dem)?(?: (?:a|nhe|nha|nhen|nhi))*$"
+)
+_BARE_NUMBER = re.compile(r"^\d{1,2}$")
 
 
 def reminder_settings(ctx: Context) -> SchedulerSettings:
@@ -35,7 +42,39 @@ def reminder_settings(ctx: Context) -> SchedulerSettings:
 
 
 def hour_label(ctx: Context, hour: int) -> str:
+    """ "21 giờ": for time spans in notices to staff."""
     return ctx.t("reminders.hour", hour=hour)
+
+
+def hour_words(ctx: Context, hour: int) -> str:
+    """ "7 giờ tối" for 19: how residents say an hour, so they can check it."""
+    if hour == 0:
+        return ctx.t("reminders.hour_words", hour=12, part=ctx.t("reminders.parts.dem"))
+    part = (
+        "sang" if hour <= 10 else "trua" if hour <= 12 else "chieu" if hour <= 17
+        else "toi" if hour <= 21 else "dem"
+    )  # fmt: skip
+    shown = hour if hour <= 12 else hour - 12
+    return ctx.t("reminders.hour_words", hour=shown, part=ctx.t(f"reminders.parts.{part}"))
+
+
+def parse_hour(text: str) -> int | None:
+    """The hour of the day (0-23) in a typed "8 giờ tối", "19h", "19:00"; else None."""
+    match = _TYPED_HOUR.match(fold(text))
+    if match is None:
+        return None
+    hour, part = int(match["hour"]), match["part"] or match["before"]
+    if not (match["unit"] or match["zero"] or part):
+        return None
+    if hour > 23:
+        return None
+    if hour > 12:  # "19 giờ tối" says it twice; "19 giờ sáng" contradicts itself
+        return hour if part in (None, "chieu", "toi", "dem") else None
+    if (part in ("chieu", "toi") and hour < 12) or (part == "trua" and hour < 6):
+        hour += 12
+    elif part == "dem":
+        hour = 0 if hour == 12 else hour + 12 if hour >= 6 else hour
+    return hour
 
 
 @screen
@@ -50,12 +89,12 @@ class RemindersScreen:
         enabled = state is None or state.enabled
         chosen = state.hour if state is not None and state.hour is not None else settings.nudge_hour
         if enabled:
-            lines = [ctx.t("reminders.on", hour=hour_label(ctx, chosen)), ctx.t("reminders.ask")]
+            lines = [ctx.t("reminders.on", hour=hour_words(ctx, chosen)), ctx.t("reminders.ask")]
         else:
             lines = [ctx.t("reminders.off"), ctx.t("reminders.ask")]
         choices = []
         for hour in settings.nudge_hours:
-            label = hour_label(ctx, hour)
+            label = hour_words(ctx, hour)
             if enabled and hour == chosen:
                 label = ctx.t("reminders.current", label=label)
             choices.append(Choice(f"h:{hour}", label))
@@ -77,7 +116,7 @@ class RemindersScreen:
             state.enabled = choice_id == "on"
             if state.enabled:
                 hour = state.hour if state.hour is not None else reminder_settings(ctx).nudge_hour
-                ctx.say(ctx.t("reminders.turned_on", hour=hour_label(ctx, hour)))
+                ctx.say(ctx.t("reminders.turned_on", hour=hour_words(ctx, hour)))
             else:
                 ctx.say(ctx.t("reminders.turned_off"))
             ctx.goto(self.name)
@@ -94,37 +133,34 @@ async def set_hour(ctx: Context, hour: int) -> None:
         ctx.say(
             ctx.t(
                 "reminders.quiet",
-                start=hour_label(ctx, settings.quiet_start),
-                end=hour_label(ctx, settings.quiet_end),
+                start=hour_words(ctx, settings.quiet_start),
+                end=hour_words(ctx, settings.quiet_end),
             )
         )
     else:
         state = await sched_repo.reminder_state(ctx.session, ctx.person.id)
         state.hour = hour
         state.enabled = True
-        ctx.say(ctx.t("reminders.saved", hour=hour_label(ctx, hour)))
+        ctx.say(ctx.t("reminders.saved", hour=hour_words(ctx, hour)))
     ctx.goto(RemindersScreen.name)
 
 
 @text_hook
 async def typed_hour(ctx: Context, text: str, state: dict[str, Any]) -> bool:
-    """On /nhacnho, "8h", "20 giờ" or "22" (beyond the numbered choices) is an hour."""
+    """On /nhacnho, "8 giờ tối", "20h" or "20:00" is an hour; "7" is the 7th line."""
     if state.get("name") != RemindersScreen.name or ctx.person is None:
         return False
-    match = _TYPED_HOUR.match(fold(text))
-    if match is None:
-        return False
-    hour, offered = int(match.group(1)), state.get("offered", [])
-    shown_hours = {int(cid[2:]) for cid, _ in offered if cid.startswith("h:")}
-    if hour > 23:
-        return False
-    # A plain number is a list number ("1" picks the first choice) unless it is one of
-    # the hours shown: "7" next to "7 giờ" means 7 o'clock, not the 7th line, which
-    # would turn reminders off without the resident meaning to.
-    if match.group(2) is None and hour <= len(offered) and hour not in shown_hours:
-        return False
-    await set_hour(ctx, hour)
-    return True
+    hour = parse_hour(text)
+    if hour is not None:
+        await set_hour(ctx, hour)
+        return True
+    number = text.strip().rstrip(".)")
+    offered = len(state.get("offered", []))
+    if _BARE_NUMBER.match(number) and offered < int(number) <= 23:
+        # Most likely an hour typed without "giờ": say how, rather than "not understood".
+        ctx.say(ctx.t("reminders.number_hint", number=number, count=offered))
+        return True
+    return False
 
 
 @screen

@@ -150,6 +150,7 @@ class HouseholdPickScreen:
             ctx.session, grant.village_id, code, head, ctx.now
         )
         ctx.say(ctx.t("team.household_added", code=household.code))
+        ctx.say(ctx.t("team.resident_code", code=household.resident_code))
         _next_step(ctx, purpose, household)
 
 
@@ -255,6 +256,7 @@ async def save_visit(ctx: Context, args: dict[str, Any], note: str | None) -> No
     )
     if asked:
         text += "\n" + ctx.t("team.visit_asked")
+    text += "\n" + ctx.t("team.resident_code", code=household.resident_code)
     ctx.say(text)
     ctx.goto("team")
 

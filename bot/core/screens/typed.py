@@ -34,7 +34,7 @@ async def route_typed_text(ctx: Context, text: str, state: dict[str, Any]) -> bo
     if name not in INPUT_SCREENS:
         return False
     offered = [Choice(choice_id, label) for choice_id, label in state.get("offered", [])]
-    if match_choice(text, offered) is not None:
+    if match_choice(text, offered, strict=True) is not None:
         return False  # the engine handles it as that choice
     if len(text) > MAX_TYPED_CHARS:
         ctx.say(ctx.t("common.too_long"))
