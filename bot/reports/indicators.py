@@ -13,7 +13,9 @@ Rules every figure follows (see docs of `bot.reports.model`):
 - a person is attributed to the village and team snapshotted on each event, so a
   resident who moved counts in the old village for old events;
 - a resident "registered in a unit" has a ``registered`` or ``village_set`` event there
-  (the ``registered`` event comes before the village is chosen, so it carries none);
+  (the ``registered`` event comes before the village is chosen, so it carries none),
+  and holds no staff role of the commune at the end (see `_staff_at_end`): team members,
+  leaders and admins count as learners for what they learn, never as residents;
 - the basic programme is finished when every core lesson has a ``quiz_passed`` event;
   it is attributed to the unit of the pass that completed it;
 - "in the period" is ``[start, end)`` in UTC; "cumulative" is everything before ``end``;
@@ -192,6 +194,7 @@ _SUMS = (
 def events_statement(scope: Scope) -> Select[Any] | None:
     """People and event figures for every requested level, in one statement."""
     units = _unit_rows(scope)
+    staff = _staff_at_end(scope)
     # The canonical person gives the age group and the member who referred them.
     p, canon = PEOPLE.alias("p"), PEOPLE.alias("canon")
     key = func.coalesce(p.c.merged_into_person_id, units.c.person_id)
@@ -202,9 +205,12 @@ def events_statement(scope: Scope) -> Select[Any] | None:
         units.c.team_id,
         canon.c.age_group,
         canon.c.referred_by_person_id.label("referrer"),
+        case((staff.c.key.is_not(None), 1), else_=0).label("staff"),
         *[units.c[name] for name in _REACH + _SUMS],
     ).select_from(
-        units.outerjoin(p, p.c.id == units.c.person_id).outerjoin(canon, canon.c.id == key)
+        units.outerjoin(p, p.c.id == units.c.person_id)
+        .outerjoin(canon, canon.c.id == key)
+        .outerjoin(staff, staff.c.key == key)
     )
     if scope.village_id is not None:
         # Filter after attribution so a one-village report equals that village's row.
@@ -220,6 +226,25 @@ def events_statement(scope: Scope) -> Select[Any] | None:
     return _union(parts)
 
 
+def _staff_at_end(scope: Scope) -> Any:
+    """People (canonical keys) holding a staff role of the communes at the end: member or
+    leader of one of their teams, their commune admin, or a deployment admin. Roles keep
+    their grant and revoke times, so a closed period's answer never changes."""
+    sr, t, p = ROLES, TEAMS, PEOPLE.alias("staff_person")
+    commune = func.coalesce(sr.c.commune_id, t.c.commune_id)
+    return (
+        select(func.coalesce(p.c.merged_into_person_id, sr.c.person_id).label("key"))
+        .select_from(sr.outerjoin(t, t.c.id == sr.c.team_id).outerjoin(p, p.c.id == sr.c.person_id))
+        .where(
+            or_(commune.in_(scope.commune_ids), sr.c.role == "deployment_admin"),
+            sr.c.created_at < scope.end,
+            or_(sr.c.revoked_at.is_(None), sr.c.revoked_at >= scope.end),
+        )
+        .distinct()
+        .subquery("staff")
+    )
+
+
 def _log_scope(scope: Scope) -> list[ColumnElement[bool]]:
     e = EVENTS
     return [e.c.commune_id.in_(scope.commune_ids), e.c.occurred_at < scope.end]
@@ -230,6 +255,9 @@ def _by_kind(scope: Scope) -> Any:
     period. Grouped in the order of the covering index, so SQLite streams, not sorts;
     the kind comes out as its `_KIND_CODES` number (0 for kinds no figure reads)."""
     e = EVENTS
+    # Rows of other villages would be dropped after attribution anyway (`events_statement`):
+    # dropping them here spares a one-village read (a chat view) the rest of the commune.
+    village_filter = [] if scope.village_id is None else [e.c.village_id == scope.village_id]
     return (
         select(
             e.c.commune_id,
@@ -240,7 +268,7 @@ def _by_kind(scope: Scope) -> Any:
             func.count().label("n"),
             func.count().filter(e.c.occurred_at >= scope.start).label("n_in"),
         )
-        .where(*_log_scope(scope))
+        .where(*_log_scope(scope), *village_filter)
         .group_by(e.c.person_id, e.c.village_id, e.c.team_id, e.c.kind, e.c.commune_id)
         .subquery("by_kind")
     )
@@ -282,24 +310,25 @@ def _people_figures(pp: Any, *, placed: bool = False) -> list[ColumnElement[int]
     """Distinct people of the unit with each reach, and the sums of their events."""
     r = pp.c
     referred = r.referrer.is_not(None)
+    resident = r.staff == 0
     conditions = {
-        "registered": r.residence >= 1,
-        "registered_before": r.residence == 2,
+        "registered": and_(r.residence >= 1, resident),
+        "registered_before": and_(r.residence == 2, resident),
         "learners_cum": r.learning >= 1,
         "completed_any_cum": r.learning == 2,
         "active": r.activity >= 1,
         "completed_any": r.activity == 2,
-        "referred": and_(r.residence >= 1, referred),
-        "referred_before": and_(r.residence == 2, referred),
+        "referred": and_(r.residence >= 1, resident, referred),
+        "referred_before": and_(r.residence == 2, resident, referred),
     }
     # Residents placed in some village: only the commune's are used (see
     # `compute._unplaced_row`), so other levels give zeros.
     in_village = r.village_id.is_not(None)
     placed_conditions = {
-        "registered_placed": and_(r.residence >= 1, in_village),
-        "registered_placed_before": and_(r.residence == 2, in_village),
-        "referred_placed": and_(r.residence >= 1, in_village, referred),
-        "referred_placed_before": and_(r.residence == 2, in_village, referred),
+        "registered_placed": and_(r.residence >= 1, resident, in_village),
+        "registered_placed_before": and_(r.residence == 2, resident, in_village),
+        "referred_placed": and_(r.residence >= 1, resident, in_village, referred),
+        "referred_placed_before": and_(r.residence == 2, resident, in_village, referred),
     }
     people = [_people_if(r.key, c).label(name) for name, c in conditions.items()]
     people += [
