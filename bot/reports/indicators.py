@@ -4,7 +4,7 @@ Every figure is aggregated in SQL with GROUP BY; nothing loops over rows in Pyth
 The people and event figures read the log once, into one row per (account, village,
 team) (see `_unit_rows`); each unit level (commune, village, team, member, age group)
 then counts distinct people over those rows with one grouping. The basic programme
-reads only the quiz passes of core lessons. Households, visits, assisted learning and
+reads only the ``programme_completed`` events. Households, visits, assisted learning and
 roles each take one statement. Month buckets are index range scans.
 
 Rules every figure follows (see docs of `bot.reports.model`):
@@ -16,8 +16,9 @@ Rules every figure follows (see docs of `bot.reports.model`):
   (the ``registered`` event comes before the village is chosen, so it carries none),
   and holds no staff role of the commune at the end (see `_staff_at_end`): team members,
   leaders and admins count as learners for what they learn, never as residents;
-- the basic programme is finished when every core lesson has a ``quiz_passed`` event;
-  it is attributed to the unit of the pass that completed it;
+- the basic programme is finished at a person's first ``programme_completed`` event,
+  written by the quiz pass that covered every lesson core at that moment
+  (`bot.programme`); it is attributed to that event's unit;
 - "in the period" is ``[start, end)`` in UTC; "cumulative" is everything before ``end``;
   a visit counts as verified when verified before ``end``, so a closed period's report
   reads the same when it is run again later.
@@ -48,10 +49,8 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import GenericFunction
 
-from storage.models import ParticipationEvent, Person, Team, UTCDateTime, Village
+from storage.models import ParticipationEvent, Person, Team, Village
 from storage.team_models import (
     VISIT_SERVICES,
     AssistedLearning,
@@ -82,6 +81,7 @@ REPORT_INDEX_COLUMNS = (
 )
 
 RESIDENCE_KINDS = ("registered", "village_set")
+PROGRAMME_COMPLETED = "programme_completed"  # as written by `bot.programme`
 TEAM_ROLES = ("member", "leader")
 
 # Unit levels. Every query returns rows (level, commune_id, unit_id, unit_key, figures...).
@@ -373,24 +373,10 @@ def _profile_levels(pp: Any, wanted: set[str]) -> list[Select[Any]]:
 # --- the basic programme ------------------------------------------------------------
 
 
-class greatest(GenericFunction[datetime]):
-    """The largest of two or more arguments: GREATEST on PostgreSQL, max() on SQLite."""
-
-    type = UTCDateTime()
-    inherit_cache = True
-
-
-@compiles(greatest, "sqlite")
-def _greatest_on_sqlite(element: greatest, compiler: Any, **kw: Any) -> str:
-    return f"max({compiler.process(element.clauses, **kw)})"
-
-
 def basic_statement(scope: Scope) -> Select[Any] | None:
-    """People who passed every core lesson before the end (linked accounts together),
-    counted in the unit of the pass that completed the set. Each person has one such
-    row, so every level simply counts rows."""
-    if not scope.core_lessons:
-        return None
+    """People who completed the basic programme before the end (linked accounts
+    together), counted in the unit of their first `programme_completed` event. Each
+    person has one such row, so every level simply counts rows."""
     done = _basic_done(scope).subquery("basic_done")
     query = select(done)
     if scope.village_id is not None:  # as for the other figures: after attribution
@@ -423,70 +409,53 @@ def basic_statement(scope: Scope) -> Select[Any] | None:
 
 
 def _basic_done(scope: Scope) -> Select[Any]:
-    """(commune, person, village, team, done_at) of everyone who finished: the first
-    pass of each core lesson, per account and unit in one pass over the log, then per
-    person; the set is done at the latest of those first passes."""
+    """(commune, person, village, team, done_at) of everyone who completed the programme:
+    the first `programme_completed` event per person. The event is written when the pass
+    happens, against the core set of that moment (`bot.programme`), so a closed period
+    never changes when the curriculum grows."""
     e = EVENTS
-    lessons = tuple(dict.fromkeys(scope.core_lessons))
-    columns = [f"pass_{n}" for n in range(len(lessons))]
-    per_unit = (
+    p = PEOPLE.alias("bp")
+    completions = (
         select(
             e.c.commune_id,
-            e.c.person_id,
+            func.coalesce(p.c.merged_into_person_id, e.c.person_id).label("key"),
             e.c.village_id,
             e.c.team_id,
-            *[
-                func.min(e.c.occurred_at).filter(e.c.lesson_id == lesson).label(column)
-                for lesson, column in zip(lessons, columns, strict=True)
-            ],
+            e.c.occurred_at,
         )
+        .select_from(e.outerjoin(p, p.c.id == e.c.person_id))
         .where(
             e.c.commune_id.in_(scope.commune_ids),
-            e.c.kind == "quiz_passed",
-            e.c.lesson_id.in_(lessons),
+            e.c.kind == PROGRAMME_COMPLETED,
             e.c.occurred_at < scope.end,
         )
-        .group_by(e.c.person_id, e.c.village_id, e.c.team_id, e.c.commune_id)
-        .subquery("core_per_unit")
+        .cte("completions")
     )
-    p = PEOPLE.alias("bp")
-    passes = (
-        select(
-            per_unit, func.coalesce(p.c.merged_into_person_id, per_unit.c.person_id).label("key")
-        )
-        .select_from(per_unit.outerjoin(p, p.c.id == per_unit.c.person_id))
-        .cte("core_passes")
-    )
-    firsts = (
-        select(
-            passes.c.commune_id, passes.c.key, *[func.min(passes.c[c]).label(c) for c in columns]
-        )
-        .group_by(passes.c.commune_id, passes.c.key)
-        .subquery("first_passes")
-    )
-    first = [firsts.c[c] for c in columns]
-    done_at = greatest(*first) if len(first) > 1 else first[0]
+    c = completions.c
     done = (
-        select(firsts.c.commune_id, firsts.c.key, done_at.label("done_at"))
-        .where(*[column.is_not(None) for column in first])
+        select(c.commune_id, c.key, func.min(c.occurred_at).label("done_at"))
+        .group_by(c.commune_id, c.key)
         .subquery("done")
     )
-    # Where the pass that completed the set happened (the lowest ids on a tie).
+    # Where the first completion happened (the lowest ids on a tie).
     return (
         select(
             done.c.commune_id,
             done.c.key,
-            func.min(passes.c.village_id).label("village_id"),
-            func.min(passes.c.team_id).label("team_id"),
+            func.min(c.village_id).label("village_id"),
+            func.min(c.team_id).label("team_id"),
             done.c.done_at,
         )
         .select_from(
             done.join(
-                passes,
-                and_(passes.c.commune_id == done.c.commune_id, passes.c.key == done.c.key),
+                completions,
+                and_(
+                    c.commune_id == done.c.commune_id,
+                    c.key == done.c.key,
+                    c.occurred_at == done.c.done_at,
+                ),
             )
         )
-        .where(done.c.done_at.in_([passes.c[c] for c in columns]))
         .group_by(done.c.commune_id, done.c.key, done.c.done_at)
     )
 

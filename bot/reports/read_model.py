@@ -25,8 +25,9 @@ ACTIVE_DAYS = 30  # "đang học": a learning event in the last 30 days
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 # Which statements a caller needs; each reads only its own tables.
-PEOPLE, HOUSEHOLDS, VISITS, ASSISTED = "people", "households", "visits", "assisted"
-ALL_PARTS = (PEOPLE, HOUSEHOLDS, VISITS, ASSISTED)
+PEOPLE, BASIC, HOUSEHOLDS = "people", "basic", "households"
+VISITS, ASSISTED = "visits", "assisted"
+ALL_PARTS = (PEOPLE, BASIC, HOUSEHOLDS, VISITS, ASSISTED)
 
 UnitFigures = dict[tuple[str, Any], Metrics]  # (level, unit id) -> figures
 
@@ -47,18 +48,18 @@ async def unit_figures(
     parts: Iterable[str] = ALL_PARTS,
     core_lessons: tuple[str, ...] = (),
 ) -> UnitFigures:
-    """The report's figures for ``[start, end)``, per (level, unit) asked for."""
+    """The report's figures for ``[start, end)``, per (level, unit) asked for. The core
+    lessons are needed only for `assisted_basic`."""
     scope = ind.Scope((commune_id,), start, end, core_lessons, village_id, levels)
     wanted = set(parts)
     builders = {
         PEOPLE: ind.events_statement,
+        BASIC: ind.basic_statement,
         HOUSEHOLDS: ind.households_statement,
         VISITS: ind.visits_statement,
         ASSISTED: ind.assisted_statement,
     }
     statements = [builders[name](scope) for name in ALL_PARTS if name in wanted]
-    if core_lessons and PEOPLE in wanted:
-        statements.append(ind.basic_statement(scope))
     figures = await ind.collect(session, [s for s in statements if s is not None])
     return {(level, unit): _metrics(values) for (level, _, unit), values in figures.items()}
 
