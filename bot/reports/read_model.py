@@ -125,8 +125,9 @@ async def village_live(
         )
         return of(figures, ind.VILLAGE, village_id)
 
+    shown = (PEOPLE, HOUSEHOLDS, VISITS, ASSISTED)  # the view shows no basic programme
     return VillageLive(
-        now=await window(now - timedelta(days=ACTIVE_DAYS), end, ALL_PARTS),
+        now=await window(now - timedelta(days=ACTIVE_DAYS), end, shown),
         this_week=await window(this_start, end, (PEOPLE, VISITS)),
         last_week=await window(last_start, this_start, (PEOPLE, VISITS)),
         services=await service_counts(session, commune_id, EPOCH, end, village_id=village_id),
