@@ -414,21 +414,35 @@ def _basic_done(scope: Scope) -> Select[Any]:
     happens, against the core set of that moment (`bot.programme`), so a closed period
     never changes when the curriculum grows."""
     e = EVENTS
-    p = PEOPLE.alias("bp")
-    completions = (
+    # Grouped as the covering report index orders the log, so SQLite reads the index
+    # alone, in order; a person has about one such row.
+    per_unit = (
         select(
             e.c.commune_id,
-            func.coalesce(p.c.merged_into_person_id, e.c.person_id).label("key"),
+            e.c.person_id,
             e.c.village_id,
             e.c.team_id,
-            e.c.occurred_at,
+            func.min(e.c.occurred_at).label("occurred_at"),
         )
-        .select_from(e.outerjoin(p, p.c.id == e.c.person_id))
         .where(
             e.c.commune_id.in_(scope.commune_ids),
             e.c.kind == PROGRAMME_COMPLETED,
             e.c.occurred_at < scope.end,
         )
+        .group_by(e.c.person_id, e.c.village_id, e.c.team_id, e.c.commune_id)
+        .subquery("completed_per_unit")
+    )
+    u = per_unit.c
+    p = PEOPLE.alias("bp")
+    completions = (
+        select(
+            u.commune_id,
+            func.coalesce(p.c.merged_into_person_id, u.person_id).label("key"),
+            u.village_id,
+            u.team_id,
+            u.occurred_at,
+        )
+        .select_from(per_unit.outerjoin(p, p.c.id == u.person_id))
         .cte("completions")
     )
     c = completions.c
