@@ -8,9 +8,10 @@ Reports used to decide "completed the basic programme" from today's core lessons
 closed period's figures changed whenever a lesson joined the core set. The bot now writes
 a `programme_completed` event with the pass that covers the core set of that moment
 (`bot.programme`). This backfills the event for the data already there, from the core
-set the app starts with (`Database.migrate(core_lessons=...)`; the shipped lessons when
-none is given): for each person (linked accounts together) the quiz pass at which every
-core lesson had been passed once, with that pass's account, village, team and channel.
+set the app starts with (`Database.migrate(core_lessons=...)`; for `hocvuso migrate`,
+the configured content directory, else the shipped lessons): for each person (linked
+accounts together) the quiz pass at which every core lesson had been passed once, with
+that pass's account, village, team and channel.
 No schema change: `kind` is a string column.
 """
 
@@ -56,12 +57,19 @@ FROM participation_events e JOIN chosen ON chosen.id = e.id
 
 
 def core_lessons() -> list[str]:
+    """The core set the app runs with: handed in by the app at start, else read from the
+    configured content directory (`hocvuso migrate`), else the shipped lessons."""
     given = context.config.attributes.get("core_lessons")
     if given is not None:
         return sorted(set(given))
     from bot.content.loader import default_content_root, load_curriculum
+    from config.settings import load_settings
 
-    return sorted(set(load_curriculum(default_content_root()).core_lesson_ids()))
+    try:
+        root = load_settings().content_dir or default_content_root()
+    except Exception:  # settings are checked where they are used; the lessons still count
+        root = default_content_root()
+    return sorted(set(load_curriculum(root).core_lesson_ids()))
 
 
 def backfill(connection: sa.Connection, core: Sequence[str]) -> None:
