@@ -37,7 +37,7 @@ async def build_app(settings: Settings, *, services_overrides: dict | None = Non
     curriculum = load_curriculum(settings.content_dir or default_content_root())
     database = Database(settings.database_url, echo=settings.database.echo)
     try:
-        await database.migrate()
+        await database.migrate(core_lessons=curriculum.core_lesson_ids())
         commune = await sync_commune_at_start(database, commune_file)
         ref = CommuneRef(commune.id, commune.code, commune.name, commune.unit_label)
     except Exception:

@@ -7,7 +7,7 @@ Repositories never commit.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -73,10 +73,11 @@ class Database:
         async with self._sqlite_writer, self.sessions() as session, session.begin():
             yield session
 
-    async def migrate(self) -> None:
-        """Bring the schema to the newest Alembic revision."""
+    async def migrate(self, core_lessons: Sequence[str] | None = None) -> None:
+        """Bring the schema to the newest Alembic revision. `core_lessons`: the basic
+        programme of the content the app runs with (the shipped content when None)."""
         async with self.engine.begin() as connection:
-            await connection.run_sync(_upgrade_head)
+            await connection.run_sync(_upgrade_head, core_lessons)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -90,12 +91,14 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
-def _upgrade_head(connection: Any) -> None:
+def _upgrade_head(connection: Any, core_lessons: Sequence[str] | None = None) -> None:
     if connection.dialect.name == "postgresql":
         # Processes starting together on a new database must not race the migration.
         connection.exec_driver_sql("SELECT pg_advisory_xact_lock(734211)")
     config = alembic_config()
     config.attributes["connection"] = connection
+    if core_lessons is not None:  # data migrations that need the curriculum (0007)
+        config.attributes["core_lessons"] = list(core_lessons)
     command.upgrade(config, "head")
 
 

@@ -20,12 +20,11 @@ from storage.models import (
     ChannelAccount,
     ConsentRecord,
     LessonProgress,
-    ParticipationEvent,
     Person,
     Team,
     Village,
 )
-from storage.team_models import StaffRole, SupportVisit
+from storage.team_models import StaffRole
 
 # Channels a scheduled message can reach (the console has nobody to send to later).
 MESSENGERS = ("telegram", "zalo")
@@ -158,20 +157,6 @@ class TeamRecipient:
     village_name: str
 
 
-@dataclass(frozen=True)
-class Counts:
-    new_residents: int = 0
-    lessons_completed: int = 0
-    visits: int = 0
-
-    def __add__(self, other: Counts) -> Counts:
-        return Counts(
-            self.new_residents + other.new_residents,
-            self.lessons_completed + other.lessons_completed,
-            self.visits + other.visits,
-        )
-
-
 def _live_person() -> tuple[ColumnElement[bool], ...]:
     return (Person.deleted_at.is_(None), Person.merged_into_person_id.is_(None))
 
@@ -209,50 +194,6 @@ async def commune_admins(session: AsyncSession, commune_id: int) -> list[int]:
         .order_by(StaffRole.person_id)
     )
     return list(rows)
-
-
-async def village_counts(
-    session: AsyncSession, commune_id: int, start: datetime, end: datetime
-) -> dict[int, Counts]:
-    """Per village, in `[start, end)`: residents who joined (by their current village;
-    a joined account counts once), lessons completed (events snapshot the village at
-    the time) and support visits logged."""
-    new = await session.execute(
-        select(Person.village_id, func.count())
-        .where(
-            Person.commune_id == commune_id,
-            Person.village_id.is_not(None),
-            Person.merged_into_person_id.is_(None),
-            Person.created_at >= start,
-            Person.created_at < end,
-        )
-        .group_by(Person.village_id)
-    )
-    lessons = await session.execute(
-        select(ParticipationEvent.village_id, func.count())
-        .where(
-            ParticipationEvent.commune_id == commune_id,
-            ParticipationEvent.kind == "lesson_completed",
-            ParticipationEvent.village_id.is_not(None),
-            ParticipationEvent.occurred_at >= start,
-            ParticipationEvent.occurred_at < end,
-        )
-        .group_by(ParticipationEvent.village_id)
-    )
-    visits = await session.execute(
-        select(SupportVisit.village_id, func.count())
-        .where(
-            SupportVisit.commune_id == commune_id,
-            SupportVisit.visited_at >= start,
-            SupportVisit.visited_at < end,
-        )
-        .group_by(SupportVisit.village_id)
-    )
-    totals: dict[int, list[int]] = {}
-    for index, rows in enumerate((new, lessons, visits)):
-        for village_id, n in rows:
-            totals.setdefault(village_id, [0, 0, 0])[index] = int(n)
-    return {village_id: Counts(*values) for village_id, values in totals.items()}
 
 
 async def active_villages(session: AsyncSession, commune_id: int) -> list[tuple[int, str]]:

@@ -526,21 +526,6 @@ async def link_household(session: AsyncSession, person: Person, household: House
         household.resident_reached_at = reached
 
 
-async def households_reached(session: AsyncSession, village_ids: Sequence[int]) -> dict[int, int]:
-    """Households reached so far per village, by the reports' rule: a registered resident
-    said they live there, or a support visit was logged."""
-    visited = select(SupportVisit.id).where(SupportVisit.household_id == Household.id).exists()
-    rows = await session.execute(
-        select(Household.village_id, func.count())
-        .where(
-            Household.village_id.in_(list(village_ids)),
-            or_(Household.resident_reached_at.is_not(None), visited),
-        )
-        .group_by(Household.village_id)
-    )
-    return {village_id: int(count) for village_id, count in rows.all()}
-
-
 # ----------------------------------------------------------------- deletion
 
 

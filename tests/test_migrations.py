@@ -193,3 +193,92 @@ async def test_upgrading_gives_existing_households_random_resident_codes(db_url)
         assert all(len(c) == 6 and set(c) <= set(RESIDENT_CODE_ALPHABET) for c in codes)
     finally:
         await database.dispose()
+
+
+async def test_upgrading_records_the_basic_programme_where_it_was_completed(db_url):
+    """0007 backfills `programme_completed` from the core set given at upgrade: one event
+    per person (linked accounts together), at the pass that covered the set, with that
+    pass's account, village and channel."""
+    from datetime import UTC, datetime
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from storage.db import alembic_config
+    from storage.models import ParticipationEvent
+
+    def upgrade_to_0006(connection) -> None:  # noqa: ANN001
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0006")
+
+    def at(day: int) -> datetime:
+        return datetime(2026, 3, day, 3, tzinfo=UTC)
+
+    database = Database(db_url)
+    try:
+        async with database.engine.begin() as conn:
+            await conn.run_sync(upgrade_to_0006)
+            commune = (
+                await conn.execute(
+                    text(
+                        "INSERT INTO communes (code, name, unit_label, launch_date) "
+                        "VALUES ('x', 'Xã X', 'thôn', '2025-10-10') RETURNING id"
+                    )
+                )
+            ).scalar_one()
+            village = (
+                await conn.execute(
+                    text(
+                        "INSERT INTO villages (commune_id, code, name, households_total,"
+                        " position, active) VALUES (:c, 'T01', 'Thôn 1', 10, 0, true)"
+                        " RETURNING id"
+                    ),
+                    {"c": commune},
+                )
+            ).scalar_one()
+
+            async def person(merged_into: int | None = None) -> int:
+                return (
+                    await conn.execute(
+                        text(
+                            "INSERT INTO people (commune_id, merged_into_person_id, created_at)"
+                            " VALUES (:c, :m, :at) RETURNING id"
+                        ),
+                        {"c": commune, "m": merged_into, "at": at(1)},
+                    )
+                ).scalar_one()
+
+            lan = await person()
+            lan_zalo = await person(merged_into=lan)  # her second messenger, linked
+            binh = await person()
+            passes = [
+                (lan, "a", at(2), None, "telegram"),
+                (lan, "a", at(3), None, "telegram"),  # a retake
+                (lan_zalo, "c", at(4), village, "zalo"),  # not core
+                (lan_zalo, "b", at(5), village, "zalo"),  # completes a + b
+                (binh, "b", at(6), village, "zalo"),  # never passes a
+            ]
+            for pid, lesson, when, where, channel in passes:
+                await conn.execute(
+                    text(
+                        "INSERT INTO participation_events (occurred_at, kind, person_id,"
+                        " commune_id, village_id, channel, lesson_id)"
+                        " VALUES (:at, 'quiz_passed', :p, :c, :v, :ch, :l)"
+                    ),
+                    {"at": when, "p": pid, "c": commune, "v": where, "ch": channel, "l": lesson},
+                )
+        await database.migrate(core_lessons=["a", "b"])
+        async with database.session() as session:
+            rows = list(
+                await session.scalars(
+                    select(ParticipationEvent).where(
+                        ParticipationEvent.kind == "programme_completed"
+                    )
+                )
+            )
+        assert [
+            (r.person_id, r.occurred_at, r.village_id, r.channel, r.lesson_id) for r in rows
+        ] == [(lan_zalo, at(5), village, "zalo", "b")]
+    finally:
+        await database.dispose()

@@ -84,6 +84,7 @@ async def test_admin_gets_the_whole_commune_with_names(db_url, tmp_path, clock) 
 async def test_a_member_gets_their_own_village_without_names(db_url, tmp_path, clock) -> None:
     app = await make_app(db_url, tmp_path, clock)
     try:
+        await onboarded(app, "r1", village="T01")
         await onboarded(app, "r2", village="T02")
         member = await onboarded(app, "m1", "member", village="T01", name=MEMBER_NAME)
         reply = await ask(member, "m", "csv")
@@ -94,7 +95,7 @@ async def test_a_member_gets_their_own_village_without_names(db_url, tmp_path, c
         await app.close()
     rows = list(csv.DictReader(io.StringIO(document.data.decode("utf-8-sig"))))
     assert [row["village_code"] for row in rows] == ["T01"]
-    assert rows[0]["residents_registered"] == "1"
+    assert rows[0]["residents_registered"] == "1"  # r1; the member is staff, not a resident
     assert (rows[0]["period_start"], rows[0]["period_end"]) == ("2026-11-15", "2026-12-14")
     assert document.filename == "bao-cao-hoa-an-2026-12-T01.csv"
     assert "Thôn Đông" in reply.messages[-2].text

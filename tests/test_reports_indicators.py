@@ -113,26 +113,30 @@ async def build_scenario(app) -> Scenario:  # type: ignore[no-untyped-def]
                 )
             )  # fmt: skip
 
-        def learn(pid, village, team, lesson, at, *, fail_first=False, channel="zalo"):  # type: ignore[no-untyped-def]
+        def learn(pid, village, team, lesson, at, *, fail_first=False, channel="zalo",  # type: ignore[no-untyped-def]
+                  completes=False):  # fmt: skip
             ev(pid, "lesson_started", at, village, team, lesson, channel)
             ev(pid, "lesson_completed", at.replace(minute=10), village, team, lesson, channel)
             if fail_first:
                 ev(pid, "quiz_failed", at.replace(minute=15), village, team, lesson, channel)
             ev(pid, "quiz_passed", at.replace(minute=20), village, team, lesson, channel)
+            if completes:  # as the bot writes it with the pass that covers L1 and L2
+                passed = at.replace(minute=20)
+                ev(pid, "programme_completed", passed, village, team, lesson, channel)
 
         # A: registered event before the village is chosen carries no village.
         ev(a, "registered", local(2026, 1, 5, 10), None, t1)
         ev(a, "consented", local(2026, 1, 5, 10), None, t1)
         ev(a, "village_set", local(2026, 1, 5, 10, 1), v1, t1)
         learn(a, v1, t1, "L1", local(2026, 1, 6, 9), fail_first=True)
-        learn(a, v1, t1, "L2", local(2026, 2, 10, 9))
+        learn(a, v1, t1, "L2", local(2026, 2, 10, 9), completes=True)
         # P and P2 (linked Telegram account, not referred itself).
         ev(p, "registered", local(2026, 3, 1, 8), None, t2)
         ev(p, "village_set", local(2026, 3, 1, 8, 1), v2, t2)
         learn(p, v2, t2, "L1", local(2026, 3, 2, 8))
         ev(p2, "registered", local(2026, 4, 1, 8), None, None, channel="telegram")
         ev(p2, "village_set", local(2026, 4, 1, 8, 1), v2, t2, channel="telegram")
-        learn(p2, v2, t2, "L2", local(2026, 4, 2, 8), channel="telegram")
+        learn(p2, v2, t2, "L2", local(2026, 4, 2, 8), channel="telegram", completes=True)
         # D: before the 2026 period, then deleted.
         ev(d, "registered", local(2025, 11, 20, 8), None, None)
         ev(d, "village_set", local(2025, 11, 20, 8, 1), v2, t2)
@@ -146,7 +150,7 @@ async def build_scenario(app) -> Scenario:  # type: ignore[no-untyped-def]
         ev(e, "lesson_completed", local(2026, 5, 2, 8, 10), v1, t1, "L1")
         ev(e, "village_set", local(2026, 7, 1, 8), v3, t3)
         ev(e, "quiz_passed", local(2026, 7, 2, 8), v3, t3, "L1")
-        learn(e, v3, t3, "L2", local(2026, 7, 3, 8))
+        learn(e, v3, t3, "L2", local(2026, 7, 3, 8), completes=True)
         # F and G on either side of the 2026/2027 cut-off.
         ev(f, "registered", local(2026, 12, 14, 23, 59), None, None)
         ev(f, "village_set", local(2026, 12, 14, 23, 59), v3, t3)

@@ -74,10 +74,10 @@ async def test_team_members_get_their_villages_week_against_the_week_before(app,
     rows = {row.external_id: row.payload["messages"][0]["text"] for row in await outbox(app)}
     dong = rows["member-dong"]
     assert "Tổ công nghệ số cộng đồng thôn Đông" in dong and "16/11 đến 22/11" in dong
-    assert "Người mới tham gia: 3 (tuần trước: 2)" in dong  # the member joined too
+    assert "Người dân đăng ký mới: 3 (tuần trước: 1)" in dong  # not the member: staff
     assert "Lượt học xong bài: 3 (tuần trước: 0)" in dong
-    assert "Lượt hỗ trợ tại nhà: 2 (tuần trước: 0)" in dong
-    assert "Người mới tham gia: 1 (tuần trước: 1)" in rows["leader-tay"]
+    assert "Lượt hỗ trợ tại hộ: 2 (tuần trước: 0)" in dong
+    assert "Người dân đăng ký mới: 1 (tuần trước: 0)" in rows["leader-tay"]
     # Again, late within the grace, and after a restart: nothing more.
     assert (await run_digests(app, MONDAY_8H + timedelta(hours=3))).weekly == 0
     clock.now = MONDAY_8H + timedelta(hours=5)
@@ -103,9 +103,9 @@ async def test_commune_admins_get_the_month_per_village(app, clock):  # noqa: F8
     [row] = [r for r in await outbox(app, "digest") if r.external_id == "admin"]
     text = "\n".join(m["text"] for m in row.payload["messages"])
     assert "tháng 11/2026 của Xã Hòa An" in text
-    assert "• Thôn Đông: 4 · 0 · 0" in text  # two residents, the admin and the member
+    assert "• Thôn Đông: 2 · 0 · 0" in text  # two residents; the admin and member are staff
     assert "• Thôn Nam: 1 · 0 · 1" in text
-    assert "Tổng cộng: 5 người mới" in text
+    assert "Cả Xã Hòa An: 3 người dân đăng ký mới" in text
     assert (await run_digests(app, first_of_december)).monthly == 0
 
 

@@ -247,7 +247,7 @@ async def test_visit_logged_then_confirmed_by_the_household(app, clock):
     assert "Hộ đã tiếp cận: 1/312 hộ (0%)" in view  # linked by a resident, then visited
     assert "• VNeID mức 2: 1" in view and "• Thanh toán không tiền mặt: 1" in view
     assert "Được người dân xác nhận: 1 · chưa xác nhận: 0" in view
-    assert "Lần hỗ trợ hộ: 1 / 0" in view
+    assert "Lượt hỗ trợ tại hộ: 1 / 0" in view
 
 
 async def test_a_household_linked_later_is_asked_once(app):

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.programme import PROGRAMME_COMPLETED, completes_programme
 from bot.reports.periods import TZ
 from bot.reports.texts import ReportTexts
 from storage.models import ParticipationEvent, Person, Team, Village
@@ -214,6 +215,7 @@ class _Generator:
         self.team_list = sorted(teams, key=lambda x: x.code)
         self.team_of_village = {team.village_id: team for team in reversed(self.team_list)}
         self.lesson_ids = [lesson_id for lesson_id, _ in lessons]
+        self.core = {lesson_id for lesson_id, core in lessons if core}
         self.profile = profile
         self.start = datetime.combine(launch, time(7, 30), tzinfo=TZ).astimezone(UTC)
         self.end = self.start + timedelta(days=round(30.44 * months))
@@ -272,6 +274,13 @@ class _Generator:
         self.row("participation_events", 0, at, kind, pid, self.commune_id, village, team,
                  channel, lesson)  # fmt: skip
 
+    def programme(self, passed: set[str], lesson_id: str, at: datetime, who: int,
+                  where: tuple[int | None, int | None], channel: str) -> None:  # fmt: skip
+        """As the bot does (`bot.programme`): the pass that covers the core set."""
+        if completes_programme(passed, lesson_id, self.core):
+            self.event(at, PROGRAMME_COMPLETED, who, where, channel, lesson_id)
+        passed.add(lesson_id)
+
     def resident(self) -> None:
         """One resident's whole story: sign-up, maybe a move, lessons, maybe deletion."""
         rng, p = self.rng, self.profile
@@ -323,6 +332,7 @@ class _Generator:
             self.event(after, "village_set", second, place(after), other_channel)
 
         at = registered_at + timedelta(minutes=2)
+        passed_lessons: set[str] = set()
         if rng.random() < p.start_first_lesson:
             for index, lesson_id in enumerate(self.lesson_ids):
                 if index and rng.random() > p.continue_next_lesson:
@@ -351,6 +361,7 @@ class _Generator:
                     kind = "quiz_passed" if passed else "quiz_failed"
                     self.event(at, kind, who, where, ch, lesson_id)
                     if passed:
+                        self.programme(passed_lessons, lesson_id, at, who, where, ch)
                         break
                 if not passed:
                     break

@@ -4,7 +4,7 @@ Every figure is aggregated in SQL with GROUP BY; nothing loops over rows in Pyth
 The people and event figures read the log once, into one row per (account, village,
 team) (see `_unit_rows`); each unit level (commune, village, team, member, age group)
 then counts distinct people over those rows with one grouping. The basic programme
-reads only the quiz passes of core lessons. Households, visits, assisted learning and
+reads only the ``programme_completed`` events. Households, visits, assisted learning and
 roles each take one statement. Month buckets are index range scans.
 
 Rules every figure follows (see docs of `bot.reports.model`):
@@ -13,9 +13,12 @@ Rules every figure follows (see docs of `bot.reports.model`):
 - a person is attributed to the village and team snapshotted on each event, so a
   resident who moved counts in the old village for old events;
 - a resident "registered in a unit" has a ``registered`` or ``village_set`` event there
-  (the ``registered`` event comes before the village is chosen, so it carries none);
-- the basic programme is finished when every core lesson has a ``quiz_passed`` event;
-  it is attributed to the unit of the pass that completed it;
+  (the ``registered`` event comes before the village is chosen, so it carries none),
+  and holds no staff role of the commune at the end (see `_staff_at_end`): team members,
+  leaders and admins count as learners for what they learn, never as residents;
+- the basic programme is finished at a person's first ``programme_completed`` event,
+  written by the quiz pass that covered every lesson core at that moment
+  (`bot.programme`); it is attributed to that event's unit;
 - "in the period" is ``[start, end)`` in UTC; "cumulative" is everything before ``end``;
   a visit counts as verified when verified before ``end``, so a closed period's report
   reads the same when it is run again later.
@@ -46,10 +49,8 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import GenericFunction
 
-from storage.models import ParticipationEvent, Person, Team, UTCDateTime, Village
+from storage.models import ParticipationEvent, Person, Team, Village
 from storage.team_models import (
     VISIT_SERVICES,
     AssistedLearning,
@@ -80,6 +81,7 @@ REPORT_INDEX_COLUMNS = (
 )
 
 RESIDENCE_KINDS = ("registered", "village_set")
+PROGRAMME_COMPLETED = "programme_completed"  # as written by `bot.programme`
 TEAM_ROLES = ("member", "leader")
 
 # Unit levels. Every query returns rows (level, commune_id, unit_id, unit_key, figures...).
@@ -192,6 +194,7 @@ _SUMS = (
 def events_statement(scope: Scope) -> Select[Any] | None:
     """People and event figures for every requested level, in one statement."""
     units = _unit_rows(scope)
+    staff = _staff_at_end(scope)
     # The canonical person gives the age group and the member who referred them.
     p, canon = PEOPLE.alias("p"), PEOPLE.alias("canon")
     key = func.coalesce(p.c.merged_into_person_id, units.c.person_id)
@@ -202,9 +205,12 @@ def events_statement(scope: Scope) -> Select[Any] | None:
         units.c.team_id,
         canon.c.age_group,
         canon.c.referred_by_person_id.label("referrer"),
+        case((staff.c.key.is_not(None), 1), else_=0).label("staff"),
         *[units.c[name] for name in _REACH + _SUMS],
     ).select_from(
-        units.outerjoin(p, p.c.id == units.c.person_id).outerjoin(canon, canon.c.id == key)
+        units.outerjoin(p, p.c.id == units.c.person_id)
+        .outerjoin(canon, canon.c.id == key)
+        .outerjoin(staff, staff.c.key == key)
     )
     if scope.village_id is not None:
         # Filter after attribution so a one-village report equals that village's row.
@@ -220,6 +226,25 @@ def events_statement(scope: Scope) -> Select[Any] | None:
     return _union(parts)
 
 
+def _staff_at_end(scope: Scope) -> Any:
+    """People (canonical keys) holding a staff role of the communes at the end: member or
+    leader of one of their teams, their commune admin, or a deployment admin. Roles keep
+    their grant and revoke times, so a closed period's answer never changes."""
+    sr, t, p = ROLES, TEAMS, PEOPLE.alias("staff_person")
+    commune = func.coalesce(sr.c.commune_id, t.c.commune_id)
+    return (
+        select(func.coalesce(p.c.merged_into_person_id, sr.c.person_id).label("key"))
+        .select_from(sr.outerjoin(t, t.c.id == sr.c.team_id).outerjoin(p, p.c.id == sr.c.person_id))
+        .where(
+            or_(commune.in_(scope.commune_ids), sr.c.role == "deployment_admin"),
+            sr.c.created_at < scope.end,
+            or_(sr.c.revoked_at.is_(None), sr.c.revoked_at >= scope.end),
+        )
+        .distinct()
+        .subquery("staff")
+    )
+
+
 def _log_scope(scope: Scope) -> list[ColumnElement[bool]]:
     e = EVENTS
     return [e.c.commune_id.in_(scope.commune_ids), e.c.occurred_at < scope.end]
@@ -230,6 +255,9 @@ def _by_kind(scope: Scope) -> Any:
     period. Grouped in the order of the covering index, so SQLite streams, not sorts;
     the kind comes out as its `_KIND_CODES` number (0 for kinds no figure reads)."""
     e = EVENTS
+    # Rows of other villages would be dropped after attribution anyway (`events_statement`):
+    # dropping them here spares a one-village read (a chat view) the rest of the commune.
+    village_filter = [] if scope.village_id is None else [e.c.village_id == scope.village_id]
     return (
         select(
             e.c.commune_id,
@@ -240,7 +268,7 @@ def _by_kind(scope: Scope) -> Any:
             func.count().label("n"),
             func.count().filter(e.c.occurred_at >= scope.start).label("n_in"),
         )
-        .where(*_log_scope(scope))
+        .where(*_log_scope(scope), *village_filter)
         .group_by(e.c.person_id, e.c.village_id, e.c.team_id, e.c.kind, e.c.commune_id)
         .subquery("by_kind")
     )
@@ -282,24 +310,25 @@ def _people_figures(pp: Any, *, placed: bool = False) -> list[ColumnElement[int]
     """Distinct people of the unit with each reach, and the sums of their events."""
     r = pp.c
     referred = r.referrer.is_not(None)
+    resident = r.staff == 0
     conditions = {
-        "registered": r.residence >= 1,
-        "registered_before": r.residence == 2,
+        "registered": and_(r.residence >= 1, resident),
+        "registered_before": and_(r.residence == 2, resident),
         "learners_cum": r.learning >= 1,
         "completed_any_cum": r.learning == 2,
         "active": r.activity >= 1,
         "completed_any": r.activity == 2,
-        "referred": and_(r.residence >= 1, referred),
-        "referred_before": and_(r.residence == 2, referred),
+        "referred": and_(r.residence >= 1, resident, referred),
+        "referred_before": and_(r.residence == 2, resident, referred),
     }
     # Residents placed in some village: only the commune's are used (see
     # `compute._unplaced_row`), so other levels give zeros.
     in_village = r.village_id.is_not(None)
     placed_conditions = {
-        "registered_placed": and_(r.residence >= 1, in_village),
-        "registered_placed_before": and_(r.residence == 2, in_village),
-        "referred_placed": and_(r.residence >= 1, in_village, referred),
-        "referred_placed_before": and_(r.residence == 2, in_village, referred),
+        "registered_placed": and_(r.residence >= 1, resident, in_village),
+        "registered_placed_before": and_(r.residence == 2, resident, in_village),
+        "referred_placed": and_(r.residence >= 1, resident, in_village, referred),
+        "referred_placed_before": and_(r.residence == 2, resident, in_village, referred),
     }
     people = [_people_if(r.key, c).label(name) for name, c in conditions.items()]
     people += [
@@ -344,24 +373,10 @@ def _profile_levels(pp: Any, wanted: set[str]) -> list[Select[Any]]:
 # --- the basic programme ------------------------------------------------------------
 
 
-class greatest(GenericFunction[datetime]):
-    """The largest of two or more arguments: GREATEST on PostgreSQL, max() on SQLite."""
-
-    type = UTCDateTime()
-    inherit_cache = True
-
-
-@compiles(greatest, "sqlite")
-def _greatest_on_sqlite(element: greatest, compiler: Any, **kw: Any) -> str:
-    return f"max({compiler.process(element.clauses, **kw)})"
-
-
 def basic_statement(scope: Scope) -> Select[Any] | None:
-    """People who passed every core lesson before the end (linked accounts together),
-    counted in the unit of the pass that completed the set. Each person has one such
-    row, so every level simply counts rows."""
-    if not scope.core_lessons:
-        return None
+    """People who completed the basic programme before the end (linked accounts
+    together), counted in the unit of their first `programme_completed` event. Each
+    person has one such row, so every level simply counts rows."""
     done = _basic_done(scope).subquery("basic_done")
     query = select(done)
     if scope.village_id is not None:  # as for the other figures: after attribution
@@ -394,70 +409,67 @@ def basic_statement(scope: Scope) -> Select[Any] | None:
 
 
 def _basic_done(scope: Scope) -> Select[Any]:
-    """(commune, person, village, team, done_at) of everyone who finished: the first
-    pass of each core lesson, per account and unit in one pass over the log, then per
-    person; the set is done at the latest of those first passes."""
+    """(commune, person, village, team, done_at) of everyone who completed the programme:
+    the first `programme_completed` event per person. The event is written when the pass
+    happens, against the core set of that moment (`bot.programme`), so a closed period
+    never changes when the curriculum grows."""
     e = EVENTS
-    lessons = tuple(dict.fromkeys(scope.core_lessons))
-    columns = [f"pass_{n}" for n in range(len(lessons))]
+    # Grouped as the covering report index orders the log, so SQLite reads the index
+    # alone, in order; a person has about one such row.
     per_unit = (
         select(
             e.c.commune_id,
             e.c.person_id,
             e.c.village_id,
             e.c.team_id,
-            *[
-                func.min(e.c.occurred_at).filter(e.c.lesson_id == lesson).label(column)
-                for lesson, column in zip(lessons, columns, strict=True)
-            ],
+            func.min(e.c.occurred_at).label("occurred_at"),
         )
         .where(
             e.c.commune_id.in_(scope.commune_ids),
-            e.c.kind == "quiz_passed",
-            e.c.lesson_id.in_(lessons),
+            e.c.kind == PROGRAMME_COMPLETED,
             e.c.occurred_at < scope.end,
         )
         .group_by(e.c.person_id, e.c.village_id, e.c.team_id, e.c.commune_id)
-        .subquery("core_per_unit")
+        .subquery("completed_per_unit")
     )
+    u = per_unit.c
     p = PEOPLE.alias("bp")
-    passes = (
+    completions = (
         select(
-            per_unit, func.coalesce(p.c.merged_into_person_id, per_unit.c.person_id).label("key")
+            u.commune_id,
+            func.coalesce(p.c.merged_into_person_id, u.person_id).label("key"),
+            u.village_id,
+            u.team_id,
+            u.occurred_at,
         )
-        .select_from(per_unit.outerjoin(p, p.c.id == per_unit.c.person_id))
-        .cte("core_passes")
+        .select_from(per_unit.outerjoin(p, p.c.id == u.person_id))
+        .cte("completions")
     )
-    firsts = (
-        select(
-            passes.c.commune_id, passes.c.key, *[func.min(passes.c[c]).label(c) for c in columns]
-        )
-        .group_by(passes.c.commune_id, passes.c.key)
-        .subquery("first_passes")
-    )
-    first = [firsts.c[c] for c in columns]
-    done_at = greatest(*first) if len(first) > 1 else first[0]
+    c = completions.c
     done = (
-        select(firsts.c.commune_id, firsts.c.key, done_at.label("done_at"))
-        .where(*[column.is_not(None) for column in first])
+        select(c.commune_id, c.key, func.min(c.occurred_at).label("done_at"))
+        .group_by(c.commune_id, c.key)
         .subquery("done")
     )
-    # Where the pass that completed the set happened (the lowest ids on a tie).
+    # Where the first completion happened (the lowest ids on a tie).
     return (
         select(
             done.c.commune_id,
             done.c.key,
-            func.min(passes.c.village_id).label("village_id"),
-            func.min(passes.c.team_id).label("team_id"),
+            func.min(c.village_id).label("village_id"),
+            func.min(c.team_id).label("team_id"),
             done.c.done_at,
         )
         .select_from(
             done.join(
-                passes,
-                and_(passes.c.commune_id == done.c.commune_id, passes.c.key == done.c.key),
+                completions,
+                and_(
+                    c.commune_id == done.c.commune_id,
+                    c.key == done.c.key,
+                    c.occurred_at == done.c.done_at,
+                ),
             )
         )
-        .where(done.c.done_at.in_([passes.c[c] for c in columns]))
         .group_by(done.c.commune_id, done.c.key, done.c.done_at)
     )
 

@@ -4,6 +4,10 @@ Ranked by households given verified support in the period, then by residents tra
 in the period (basic programme finished, on the bot or with a member's help). Equal
 figures share a rank ("1, 2, 2, 4"). Members are named only for admins; otherwise each
 is shown by rank alone.
+
+Every figure shown is a `Metrics` field of the report's own rows (`Report.villages`,
+`Report.teams`, `Report.members`), so the annex equals the main tables by construction;
+the score is only an order and is shown as its parts.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ class Ranked:
     households_verified: int
     trained: int
     visits_verified: int
+    basic_new: int = 0  # finished the basic programme on the bot in the period
+    assisted_basic: int = 0  # finished it with a member's help in the period
 
 
 def _score(metrics: Metrics) -> tuple[int, int]:
@@ -41,6 +47,8 @@ def rank(entries: list[tuple[str, str, Metrics]]) -> list[Ranked]:
                 metrics.households_verified,
                 metrics.trained,
                 metrics.visits_verified,
+                metrics.basic_new,
+                metrics.assisted_basic,
             )
         )
     return ranked
@@ -64,5 +72,5 @@ def rank_members(report: Report, *, include_names: bool, anonymous: str) -> list
     return [Ranked(r.rank, anonymous.format(rank=r.rank), r.detail, *_figures(r)) for r in ranked]
 
 
-def _figures(r: Ranked) -> tuple[int, int, int]:
-    return r.households_verified, r.trained, r.visits_verified
+def _figures(r: Ranked) -> tuple[int, int, int, int, int]:
+    return r.households_verified, r.trained, r.visits_verified, r.basic_new, r.assisted_basic

@@ -63,7 +63,10 @@ METRIC_COLUMNS: dict[str, tuple[str, int, Callable[[Metrics], Any]]] = {
     "referred_new": (INT, 13, lambda m: m.referred_new),
     "referred_per_member": (DEC, 14, lambda m: m.referred_per_member),
     "trained": (INT, 14, lambda m: m.trained),
+    "assisted_basic": (INT, 14, lambda m: m.assisted_basic),
 }
+# The annex shows the parts of its score, each a column of the main tables too.
+RANKING_COLUMNS = ("households_verified", "basic_new", "assisted_basic")
 
 VILLAGE_COLUMNS_FULL = (
     "households_total",
@@ -79,8 +82,10 @@ VILLAGE_COLUMNS_FULL = (
     "quiz_pass_rate",
     "visits",
     "visits_verified",
+    "households_verified",
     "assisted_learners",
     "assisted_completions",
+    "assisted_basic",
     "members",
     "referred",
 )
@@ -108,6 +113,7 @@ TEAM_COLUMNS_FULL = (
     "households_verified",
     "assisted_learners",
     "assisted_completions",
+    "assisted_basic",
     "referred",
     "referred_new",
     "referred_per_member",
@@ -278,15 +284,15 @@ def _ranking_table(
     ]
     if detail:
         columns.append(Column("detail", detail, TEXT, 26))
-    columns += [
-        Column("households_verified", t("columns.households_verified"), INT, 16),
-        Column("trained", t("columns.trained"), INT, 16),
-    ]
+    # The same columns (key, label, value) as the main tables: equal by construction.
+    columns += _metric_columns(RANKING_COLUMNS, t)
     rows = [
-        [str(r.rank), r.name] + ([r.detail] if detail else []) + [r.households_verified, r.trained]
+        [str(r.rank), r.name]
+        + ([r.detail] if detail else [])
+        + [getattr(r, name) for name in RANKING_COLUMNS]
         for r in ranked
     ]
-    return Table(key, title, columns, rows, frozen_columns=2)
+    return Table(key, title, columns, rows, frozen_columns=2, notes=[t("document.ranking_note")])
 
 
 def ranking_tables(
@@ -295,7 +301,8 @@ def ranking_tables(
     members = rank_members(
         report, include_names=include_names, anonymous=t("rows.anonymous_member", rank="{rank}")
     )
-    notes = [] if include_names else [t("document.anonymous_note")]
+    notes = [t("document.ranking_note")]
+    notes += [] if include_names else [t("document.anonymous_note")]
     title = t("tables.rank_members")
     if member_limit is not None and len(members) > member_limit:
         members = members[:member_limit]

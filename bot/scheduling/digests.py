@@ -1,9 +1,10 @@
 """Digests: a weekly one for each team member (their village's week against the week
 before) and a monthly one for commune admins (the commune's villages, last month).
 
-Counts are small portable queries (`storage.scheduling_repo.village_counts`): people who
-joined, lessons completed, support visits logged. The full report indicators live in
-`bot.reports`. Dedupe keys name the period, so a repeated or late run adds nothing.
+The figures come from the read model (`bot.reports.read_model`), as the reports count
+them "trong kỳ" (docs/glossary.md): new registered residents, lessons completed,
+support visits. The commune's total is its own figure, not the sum of its villages.
+Dedupe keys name the period, so a repeated or late run adds nothing.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from datetime import date, datetime, time, timedelta
 
 from bot.app import App
 from bot.core.messages import Outbound
+from bot.reports import indicators as ind
+from bot.reports import read_model
 from bot.scheduling.common import (
     day_month,
     in_grace,
@@ -22,7 +25,6 @@ from bot.scheduling.common import (
     weekly_slot,
 )
 from storage import scheduling_repo as repo
-from storage.scheduling_repo import Counts
 
 
 @dataclass
@@ -72,21 +74,21 @@ async def weekly_digests(app: App, until: date, now: datetime) -> int:
         recipients = await repo.team_recipients(session, commune)
         if not recipients:
             return 0
-        this_week = await repo.village_counts(session, commune, *week)
-        last_week = await repo.village_counts(session, commune, *before)
+        this_week = await read_model.villages_in_period(session, commune, *week)
+        last_week = await read_model.villages_in_period(session, commune, *before)
         accounts = await repo.reachable_accounts(session, [r.person_id for r in recipients])
         for r in recipients:
-            now_counts = this_week.get(r.village_id, Counts())
-            then = last_week.get(r.village_id, Counts())
+            now_counts = read_model.of(this_week, ind.VILLAGE, r.village_id)
+            then = read_model.of(last_week, ind.VILLAGE, r.village_id)
             text = services.texts(
                 "digests.weekly",
                 team=r.team_name,
                 start=day_month(until - timedelta(days=7)),
                 end=day_month(until - timedelta(days=1)),
-                new=now_counts.new_residents,
-                new_prev=then.new_residents,
-                lessons=now_counts.lessons_completed,
-                lessons_prev=then.lessons_completed,
+                new=now_counts.new,
+                new_prev=then.new,
+                lessons=now_counts.completions,
+                lessons_prev=then.completions,
                 visits=now_counts.visits,
                 visits_prev=then.visits,
             )
@@ -112,8 +114,11 @@ async def monthly_digests(app: App, first: date, now: datetime) -> int:
         admins = await repo.commune_admins(session, commune.id)
         if not admins:
             return 0
-        month = await repo.village_counts(session, commune.id, *_bounds(app, first, following))
-        prior = await repo.village_counts(session, commune.id, *_bounds(app, preceding, first))
+        bounds = _bounds(app, first, following)
+        month = await read_model.villages_in_period(session, commune.id, *bounds)
+        prior = await read_model.villages_in_period(
+            session, commune.id, *_bounds(app, preceding, first)
+        )
         lines = [
             services.texts(
                 "digests.monthly_title", month=first.month, year=first.year, commune=commune.name
@@ -121,25 +126,27 @@ async def monthly_digests(app: App, first: date, now: datetime) -> int:
             services.texts("digests.monthly_legend", unit=commune.unit_label),
         ]
         for village_id, name in await repo.active_villages(session, commune.id):
-            counts = month.get(village_id, Counts())
+            counts = read_model.of(month, ind.VILLAGE, village_id)
             lines.append(
                 services.texts(
                     "digests.monthly_line",
                     village=name,
-                    new=counts.new_residents,
-                    lessons=counts.lessons_completed,
+                    new=counts.new,
+                    lessons=counts.completions,
                     visits=counts.visits,
                 )
             )
-        total, total_prior = sum(month.values(), Counts()), sum(prior.values(), Counts())
+        total = read_model.of(month, ind.COMMUNE)
+        total_prior = read_model.of(prior, ind.COMMUNE)
         lines.append(
             services.texts(
                 "digests.monthly_total",
-                new=total.new_residents,
-                lessons=total.lessons_completed,
+                commune=commune.name,
+                new=total.new,
+                lessons=total.completions,
                 visits=total.visits,
-                new_prev=total_prior.new_residents,
-                lessons_prev=total_prior.lessons_completed,
+                new_prev=total_prior.new,
+                lessons_prev=total_prior.completions,
                 visits_prev=total_prior.visits,
             )
         )

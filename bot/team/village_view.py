@@ -1,5 +1,8 @@
 """A village's figures for its team and the commune: households reached, residents,
-lessons, visits by kind of help, and this week against last week (local time)."""
+lessons, visits by kind of help, and this week against last week (local time).
+
+The figures come from the read model (`bot.reports.read_model`), so they are the
+report's figures "đến nay" (to now): docs/glossary.md defines each."""
 
 from __future__ import annotations
 
@@ -8,16 +11,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.texts import Texts
-from storage import team_repo
-from storage.models import ParticipationEvent, Person, Village
-from storage.team_models import VISIT_SERVICES, AssistedLearning, SupportVisit
+from bot.reports import indicators as ind
+from bot.reports import read_model
+from bot.reports.model import Metrics
+from storage.models import Village
+from storage.team_models import VISIT_SERVICES
 
-ACTIVE_DAYS = 30
-LEARNING_KINDS = ("lesson_started", "lesson_completed", "quiz_passed", "quiz_failed")
+ACTIVE_DAYS = read_model.ACTIVE_DAYS
 
 
 @dataclass
@@ -59,94 +63,33 @@ def week_bounds(now: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return monday, monday - timedelta(days=7)
 
 
-def _people(village_id: int):  # type: ignore[no-untyped-def]
-    return (
-        select(func.count())
-        .select_from(Person)
-        .where(
-            Person.village_id == village_id,
-            Person.deleted_at.is_(None),
-            Person.merged_into_person_id.is_(None),
-        )
-    )
-
-
 async def village_stats(
     session: AsyncSession, village: Village, now: datetime, tz: ZoneInfo
 ) -> VillageStats:
-    vid = village.id
-    scalar = session.scalar
-    this_start, last_start = week_bounds(now, tz)
-    completed = select(func.count()).where(
-        ParticipationEvent.village_id == vid, ParticipationEvent.kind == "lesson_completed"
+    live = await read_model.village_live(
+        session, village.commune_id, village.id, now, week_bounds(now, tz)
     )
-    visits = list(
-        await session.execute(
-            select(SupportVisit.services, SupportVisit.verified_at, SupportVisit.visited_at).where(
-                SupportVisit.village_id == vid
-            )
-        )
-    )
-    by_service: Counter[str] = Counter()
-    for services, _verified, _at in visits:
-        by_service.update(s for s in services if s in VISIT_SERVICES)
-
-    def week(start: datetime, end: datetime) -> int:
-        return sum(1 for _s, _v, at in visits if start <= at < end)
-
-    async def weekly(start: datetime, end: datetime) -> Week:
-        return Week(
-            residents=int(
-                await scalar(
-                    _people(vid).where(Person.created_at >= start, Person.created_at < end)
-                )
-                or 0
-            ),
-            lessons=int(
-                await scalar(
-                    completed.where(
-                        ParticipationEvent.occurred_at >= start,
-                        ParticipationEvent.occurred_at < end,
-                    )
-                )
-                or 0
-            ),
-            visits=week(start, end),
-        )
-
+    m = live.now
+    by_service = Counter({s: live.services[s].visits for s in VISIT_SERVICES if s in live.services})
     return VillageStats(
         name=village.name,
         households_total=village.households_total,
-        households_reached=(await team_repo.households_reached(session, [vid])).get(vid, 0),
-        residents=int(await scalar(_people(vid)) or 0),
-        active=int(
-            await scalar(
-                select(func.count(func.distinct(ParticipationEvent.person_id))).where(
-                    ParticipationEvent.village_id == vid,
-                    ParticipationEvent.kind.in_(LEARNING_KINDS),
-                    ParticipationEvent.occurred_at >= now - timedelta(days=ACTIVE_DAYS),
-                )
-            )
-            or 0
-        ),
-        lessons_completed=int(await scalar(completed) or 0),
-        assisted_lessons=int(
-            await scalar(select(func.count()).where(AssistedLearning.village_id == vid)) or 0
-        ),
-        assisted_people=int(
-            await scalar(
-                select(func.count(func.distinct(AssistedLearning.learner_key))).where(
-                    AssistedLearning.village_id == vid
-                )
-            )
-            or 0
-        ),
-        visits=len(visits),
-        verified=sum(1 for _s, verified, _at in visits if verified is not None),
+        households_reached=m.households_reached,
+        residents=m.registered,
+        active=m.active,
+        lessons_completed=m.completions_cum,
+        assisted_lessons=m.assisted_completions_cum,
+        assisted_people=m.assisted_learners_cum,
+        visits=m.visits_cum,
+        verified=m.visits_verified_cum,
         by_service=by_service,
-        this_week=await weekly(this_start, now + timedelta(seconds=1)),
-        last_week=await weekly(last_start, this_start),
+        this_week=_week(live.this_week),
+        last_week=_week(live.last_week),
     )
+
+
+def _week(metrics: Metrics) -> Week:
+    return Week(residents=metrics.new, lessons=metrics.completions, visits=metrics.visits)
 
 
 def render_stats(texts: Texts, stats: VillageStats) -> str:
@@ -207,8 +150,10 @@ class VillageLine:
         return round(100 * self.reached / total) if total > 0 else 0
 
 
-async def commune_overview(session: AsyncSession, commune_id: int) -> list[VillageLine]:
-    """One line per active village: households reached and residents registered."""
+async def commune_overview(
+    session: AsyncSession, commune_id: int, now: datetime
+) -> list[VillageLine]:
+    """One line per active village: households reached and residents registered, to now."""
     villages = list(
         await session.scalars(
             select(Village)
@@ -216,20 +161,9 @@ async def commune_overview(session: AsyncSession, commune_id: int) -> list[Villa
             .order_by(Village.position, Village.code)
         )
     )
-    reached = await team_repo.households_reached(session, [v.id for v in villages])
-    residents = dict(
-        (
-            await session.execute(
-                select(Person.village_id, func.count())
-                .where(
-                    Person.commune_id == commune_id,
-                    Person.deleted_at.is_(None),
-                    Person.merged_into_person_id.is_(None),
-                )
-                .group_by(Person.village_id)
-            )
-        ).all()
-    )
-    return [
-        VillageLine(v, int(reached.get(v.id, 0)), int(residents.get(v.id, 0))) for v in villages
-    ]
+    figures = await read_model.villages_live(session, commune_id, now)
+    lines = []
+    for v in villages:
+        m = read_model.of(figures, ind.VILLAGE, v.id)
+        lines.append(VillageLine(v, m.households_reached, m.registered))
+    return lines

@@ -223,7 +223,7 @@ class AdminVillagesScreen:
         commune = ctx.services.commune
         lines = [ctx.t("admin.villages_title", unit=commune.unit_label, commune=commune.name)]
         choices = []
-        for line in await commune_overview(ctx.session, commune.id):
+        for line in await commune_overview(ctx.session, commune.id, ctx.now):
             lines.append(
                 ctx.t(
                     "admin.village_line",

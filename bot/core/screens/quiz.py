@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bot import programme
 from bot.core.context import Context
 from bot.core.messages import Choice, Outbound
 from bot.core.screens import screen
@@ -84,6 +85,10 @@ class QuizScreen:
             )
             await ctx.record("quiz_passed" if passed else "quiz_failed", lesson_id=lesson_id)
             if passed:
+                core = ctx.services.curriculum.core_lesson_ids()
+                await programme.record_pass(
+                    ctx.session, ctx.person, lesson_id, core, channel=ctx.channel, at=ctx.now
+                )
                 row = await repo.get_progress(ctx.session, ctx.person.id, lesson_id)
                 if row is not None and row.passed_at is None:
                     row.passed_at = ctx.now
