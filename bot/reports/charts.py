@@ -17,6 +17,7 @@ matplotlib.use("Agg")  # no display needed; must be set before any pyplot import
 from matplotlib.figure import Figure  # noqa: E402
 
 from bot.reports.model import Report  # noqa: E402
+from bot.reports.tables import month_label  # noqa: E402
 from bot.reports.texts import ReportTexts  # noqa: E402
 
 FONT = "DejaVu Sans"
@@ -46,7 +47,6 @@ def households_chart(report: Report, t: ReportTexts) -> bytes:
     ax.set_xlim(0, max(100.0, max(values, default=0) * 1.1))
     for y, value in zip(positions, values, strict=True):
         ax.text(value + 1, y, f"{value:.1f}".replace(".", ","), va="center", fontsize=8)
-    ax.set_title(t("charts.households"), fontfamily=FONT, fontsize=11)
     ax.spines[["top", "right"]].set_visible(False)
     if not names:
         ax.text(0.5, 0.5, t("charts.no_data"), transform=ax.transAxes, ha="center")
@@ -55,19 +55,24 @@ def households_chart(report: Report, t: ReportTexts) -> bytes:
 
 def months_chart(report: Report, t: ReportTexts) -> bytes:
     """Lesson completions (and quiz passes) per month of the period."""
-    labels = [m.label for m in report.months]
+    labels = [month_label(m, report, t, short=True) for m in report.months]
     completions = [m.completions for m in report.months]
     passes = [m.passes for m in report.months]
     fig = Figure(figsize=(7.0, 3.2))
     ax = fig.subplots()
     x = list(range(len(labels)))
     width = 0.4
-    ax.bar([i - width / 2 for i in x], completions, width, color=BAR, label=t("charts.months"))
+    ax.bar(
+        [i - width / 2 for i in x],
+        completions,
+        width,
+        color=BAR,
+        label=t("charts.months_completions"),
+    )
     ax.bar(
         [i + width / 2 for i in x], passes, width, color=BAR_LIGHT, label=t("charts.months_passes")
     )
-    ax.set_xticks(x, labels, rotation=45 if len(labels) > 8 else 0, ha="right", fontsize=8)
-    ax.set_title(t("charts.months"), fontfamily=FONT, fontsize=11)
+    ax.set_xticks(x, labels, rotation=45 if len(labels) > 4 else 0, ha="right", fontsize=8)
     ax.legend(fontsize=8, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     if not any(completions) and not any(passes):
@@ -76,4 +81,9 @@ def months_chart(report: Report, t: ReportTexts) -> bytes:
 
 
 def all_charts(report: Report, t: ReportTexts) -> dict[str, bytes]:
-    return {"households": households_chart(report, t), "months": months_chart(report, t)}
+    """The documents' charts (their "Biểu đồ N." captions are in the documents); a
+    single-village report has no per-village chart (it would be one bar)."""
+    charts = {"months": months_chart(report, t)}
+    if report.village_code is None:
+        charts = {"households": households_chart(report, t), **charts}
+    return charts

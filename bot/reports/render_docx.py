@@ -42,7 +42,7 @@ def render_docx(
         },
         "unit": t.unit,
         "Unit": t.Unit,
-        "commune": commune[:1].lower() + commune[1:],
+        "commune": commune[:1].lower() + commune[1:],  # for templates a commune edited
         "place": place_name(commune, t),
     }
     document.render(context, autoescape=True)
