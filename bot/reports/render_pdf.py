@@ -14,8 +14,7 @@ import io
 from typing import Any
 
 from fpdf import FPDF
-from fpdf.enums import Align, TableBordersLayout, VAlign, WrapMode
-from fpdf.fonts import FontFace
+from fpdf.enums import Align
 from PIL import Image
 
 from bot.reports.document import DocTable, document_tables, document_texts
@@ -147,54 +146,75 @@ class _Writer:
     # -- tables and charts -------------------------------------------------------
 
     def table(self, table: DocTable) -> None:
+        """Title, header (repeated on every page the table runs onto), rows, total row;
+        every cell boxed. Drawn cell by cell: fpdf2's own table is many times slower."""
         pdf = self.pdf
         size, widths = fit_columns(table, pdf)
-        line_height = size * 0.42
+        line_h = size * 0.42
+        x0 = LEFT + (TEXT_W - sum(widths)) / 2  # centred in the text area
         pdf.set_font(FAMILY, "B", size)
-        header_lines = max(
-            len(pdf.multi_cell(w - 2 * CELL_PAD, line_height, h, dry_run=True, output="LINES"))
-            for w, h in zip(widths, table.headers, strict=True)
-        )
-        title_height = 7.0 * (1 + len(table.title) // 80)
-        self._keep(
-            title_height + header_lines * line_height + (line_height + 2) * KEEP_BODY_ROWS + 4
-        )
+        head = [
+            _wrap(pdf, text, w - 2 * CELL_PAD)
+            for text, w in zip(table.headers, widths, strict=True)
+        ]
+        head_h = max(len(lines) for lines in head) * line_h + 2 * CELL_PAD
+        pdf.set_font(FAMILY, "", size)
+        body = [(cells, "") for cells in table.rows]
+        if table.total is not None:
+            body.append((table.total, "B"))
+        laid = []
+        for cells, style in body:
+            pdf.set_font(FAMILY, style, size)
+            lines = [
+                _wrap(pdf, c.text, w - 2 * CELL_PAD) for c, w in zip(cells, widths, strict=True)
+            ]
+            height = max(len(cell) for cell in lines) * line_h + 2 * CELL_PAD
+            laid.append((cells, style, lines, height))
+        first_rows = sum(row[3] for row in laid[:KEEP_BODY_ROWS])
+        self._keep(7.0 * (1 + len(table.title) // 80) + head_h + first_rows + 4)
         pdf.ln(1)
         self.line(table.title, style="B", size=12.5)
         pdf.ln(1)
-        pdf.set_font(FAMILY, "", size)
-        aligns = tuple(a[0].upper() for a in table.aligns)
-        width = min(sum(widths), TEXT_W)
-        pdf.set_x(LEFT + (TEXT_W - width) / 2)  # centred in the text area, not the page
-        with pdf.table(
-            col_widths=tuple(widths),
-            width=width,
-            align="LEFT",
-            text_align=aligns,
-            v_align=VAlign.M,
-            line_height=line_height,
-            padding=CELL_PAD,
-            borders_layout=TableBordersLayout.ALL,
-            headings_style=FontFace(emphasis="BOLD", fill_color=HEADER_FILL, size_pt=size),
-            repeat_headings=1,
-            wrapmode=WrapMode.WORD,
-        ) as grid:
-            head = grid.row()
-            for text in table.headers:
-                head.cell(text, align="C")
-            for cells in table.rows:
-                row = grid.row()
-                for cell in cells:
-                    row.cell(cell.text)
-            if table.total is not None:
-                row = grid.row()
-                for cell in table.total:
-                    row.cell(cell.text, style=FontFace(emphasis="BOLD"))
+        self._row(x0, widths, head, ["C"] * len(widths), "B", size, line_h, head_h, HEADER_FILL)
+        for cells, style, lines, height in laid:
+            if pdf.y + height > pdf.page_break_trigger:
+                pdf.add_page()
+                self._row(
+                    x0, widths, head, ["C"] * len(widths), "B", size, line_h, head_h, HEADER_FILL
+                )
+            aligns = [c.align[0].upper() for c in cells]
+            self._row(x0, widths, lines, aligns, style, size, line_h, height, None)
         for note in table.notes:
             pdf.set_font(FAMILY, "I", 11)
             pdf.set_x(LEFT)
             pdf.multi_cell(TEXT_W, 5, note, align="J", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(2)
+
+    def _row(
+        self,
+        x0: float,
+        widths: list[float],
+        lines: list[list[str]],
+        aligns: list[str],
+        style: str,
+        size: float,
+        line_h: float,
+        height: float,
+        fill: tuple[int, int, int] | None,
+    ) -> None:
+        pdf, y, x = self.pdf, self.pdf.y, x0
+        pdf.set_font(FAMILY, style, size)
+        pdf.set_line_width(0.2)
+        if fill:
+            pdf.set_fill_color(*fill)
+        for width, cell_lines, align in zip(widths, lines, aligns, strict=True):
+            pdf.rect(x, y, width, height, style="DF" if fill else "D")
+            top = y + (height - len(cell_lines) * line_h) / 2  # vertically centred
+            for n, text in enumerate(cell_lines):
+                pdf.set_xy(x + CELL_PAD, top + n * line_h)
+                pdf.cell(width - 2 * CELL_PAD, line_h, text, align=align)
+            x += width
+        pdf.set_xy(LEFT, y + height)
 
     def chart(self, png: bytes, caption: str) -> None:
         pdf = self.pdf
@@ -237,6 +257,21 @@ def fit_columns(
     elif excess > 0:  # too many columns even at the smallest size: shrink them all
         widths = [w * TEXT_W / sum(needed) for w in needed]
     return size, widths
+
+
+def _wrap(pdf: FPDF, text: str, width: float) -> list[str]:
+    """Lines of `text` within `width` in the current font, broken between words only
+    (`fit_columns` makes every word fit)."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        candidate = f"{current} {word}" if current else word
+        if current and pdf.get_string_width(candidate) > width:
+            lines.append(current)
+            current = word
+        else:
+            current = candidate
+    return [*lines, current]
 
 
 def _measuring_pdf() -> FPDF:
