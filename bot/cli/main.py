@@ -12,6 +12,23 @@ import typer
 from bot.cli import admin_cli, common, report_cli
 from bot.cli.texts import c
 
+
+def _vietnamese_help_frame() -> None:
+    """Typer's own words around the help and errors (panel titles, "[default: ...]"):
+    module settings it reads when printing, so an officer reads Vietnamese throughout."""
+    from typer import rich_utils
+
+    rich_utils.ARGUMENTS_PANEL_TITLE = c("panel_arguments")
+    rich_utils.OPTIONS_PANEL_TITLE = c("panel_options")
+    rich_utils.COMMANDS_PANEL_TITLE = c("panel_commands")
+    rich_utils.ERRORS_PANEL_TITLE = c("panel_error")
+    placeholders = {"command_path": "{command_path}", "help_option": "{help_option}"}
+    rich_utils.RICH_HELP = c("panel_try", **placeholders)
+    rich_utils.DEFAULT_STRING = c("panel_default")
+    rich_utils.REQUIRED_LONG_STRING = c("panel_required")
+
+
+_vietnamese_help_frame()
 app = typer.Typer(
     help=c("app"),
     no_args_is_help=True,

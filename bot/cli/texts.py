@@ -17,8 +17,8 @@ def _catalog() -> Texts:
 
 
 def c(key: str, **values: Any) -> str:
-    """`c("report_done", ...)`: the text `cli.<key>`, with single spaces (YAML folds)."""
-    return " ".join(_catalog()(f"cli.{key}", **values).split())
+    """`c("report_done", ...)`: the text `cli.<key>` with its values filled in."""
+    return _catalog()(f"cli.{key}", **values).strip()
 
 
 def num(number: int) -> str:
