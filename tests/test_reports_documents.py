@@ -249,3 +249,43 @@ def test_no_header_word_is_wider_than_its_column(reports) -> None:  # type: igno
         for header, width in zip(table.headers, widths, strict=True):
             for word in header.split():
                 assert pdf.get_string_width(word) + 2 * CELL_PAD <= width, (table.key, word)
+
+
+def _bare_report(period, generated: datetime, months=()):  # type: ignore[no-untyped-def]
+    from bot.reports.model import CommuneInfo, Metrics, Report
+
+    commune = CommuneInfo(1, "x", "Xã X", "thôn", NOW.date())
+    return Report(commune, period, generated, None, Metrics(), [], [], [], [], [], list(months))
+
+
+def test_a_period_not_ended_or_not_begun_says_so() -> None:
+    from bot.reports.document import period_status
+
+    t = ReportTexts("thôn")
+    during = datetime(2026, 8, 1, 3, tzinfo=UTC)
+    assert period_status(_bare_report(report_year(2026), during), t) == (
+        "Số liệu đến ngày 01/08/2026 (kỳ báo cáo chưa kết thúc)."
+    )
+    before = period_status(_bare_report(report_quarter(2026, 4), during), t)
+    assert before == "Kỳ báo cáo chưa bắt đầu; số liệu đến ngày 01/08/2026."
+    assert period_status(_bare_report(report_quarter(2026, 2), during), t) == ""
+
+
+def test_month_labels_name_the_days_a_row_covers() -> None:
+    from bot.reports.model import MonthRow
+    from bot.reports.periods import calendar_year, month_buckets
+    from bot.reports.tables import month_label
+
+    t = ReportTexts("thôn")
+    during = datetime(2026, 7, 1, 3, tzinfo=UTC)
+
+    def labels(period):  # type: ignore[no-untyped-def]
+        rows = [MonthRow(b.key, b.start, b.end, 0, 0) for b in month_buckets(period)]
+        report = _bare_report(period, during, rows)
+        return [month_label(row, report, t) for row in rows]
+
+    report_months = labels(report_year(2026))
+    assert report_months[0] == "15/12/2025–14/01/2026"
+    assert report_months[5] == "15/05–14/06/2026"
+    assert report_months[6] == "15/06–14/07/2026 (đến 01/07/2026)"  # not ended yet
+    assert labels(calendar_year(2026))[1] == "Tháng 02/2026"
