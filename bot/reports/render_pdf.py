@@ -236,10 +236,9 @@ def fit_columns(
         pdf = _measuring_pdf()
     for size in TABLE_SIZES:
         needed = []
+        pdf.set_font(FAMILY, "B", size)  # headers and totals are bold: measure in bold
         for index, header in enumerate(table.headers):
-            pdf.set_font(FAMILY, "B", size)
             widest = max(pdf.get_string_width(word) for word in header.split() or [""])
-            pdf.set_font(FAMILY, "B", size)  # totals are bold: measure cells in bold
             for cells in (*table.rows, *([table.total] if table.total else [])):
                 words = cells[index].text.split() or [""]
                 widest = max(widest, *(pdf.get_string_width(word) for word in words))
