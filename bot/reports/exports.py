@@ -65,6 +65,10 @@ def render(
         from bot.reports.render_xlsx import render_xlsx
 
         return render_xlsx(report, {}, include_names=include_names)
+    if fmt == "pdf":  # the PDF draws its charts itself
+        from bot.reports.render_pdf import render_pdf
+
+        return render_pdf(report, include_names=include_names)
     from bot.reports.charts import all_charts
 
     charts = all_charts(report, ReportTexts(report.commune.unit_label))
@@ -76,10 +80,6 @@ def render(
         from bot.reports.render_html import render_html
 
         return render_html(report, charts, include_names=include_names)
-    if fmt == "pdf":
-        from bot.reports.render_pdf import render_pdf
-
-        return render_pdf(report, charts, include_names=include_names)
     raise ValueError(f"unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}")
 
 

@@ -10,13 +10,12 @@ The words are the same as the HTML and Word documents': all come from `document.
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from fpdf import FPDF
 from fpdf.enums import Align
-from PIL import Image
 
+from bot.reports import pdf_charts
 from bot.reports.document import DocTable, document_tables, document_texts
 from bot.reports.fonts import serif_files
 from bot.reports.model import Report
@@ -216,13 +215,18 @@ class _Writer:
             x += width
         pdf.set_xy(LEFT, y + height)
 
-    def chart(self, png: bytes, caption: str) -> None:
+    def chart(self, key: str, caption: str, report: Report, t: ReportTexts) -> None:
+        """A chart drawn in the page (see pdf_charts.py), then its "Biểu đồ N." caption."""
         pdf = self.pdf
-        with Image.open(io.BytesIO(png)) as image:
-            width, height = image.size
-        self._keep(CHART_W * height / width + 12)
-        pdf.image(io.BytesIO(png), x=LEFT + (TEXT_W - CHART_W) / 2, w=CHART_W)
-        pdf.ln(1)
+        x = LEFT + (TEXT_W - CHART_W) / 2
+        if key == "households":
+            self._keep(pdf_charts.households_height(report) + 12)
+            pdf.ln(2)
+            pdf_charts.draw_households(pdf, FAMILY, report, x, CHART_W)
+        else:
+            self._keep(pdf_charts.months_height() + 12)
+            pdf.ln(2)
+            pdf_charts.draw_months(pdf, FAMILY, report, t, x, CHART_W)
         self.line(caption, style="B", size=12)
         pdf.ln(2)
 
@@ -280,7 +284,10 @@ def _measuring_pdf() -> FPDF:
     return pdf
 
 
-def render_pdf(report: Report, charts: dict[str, bytes], *, include_names: bool = False) -> bytes:
+def render_pdf(
+    report: Report, charts: dict[str, bytes] | None = None, *, include_names: bool = False
+) -> bytes:
+    """`charts` is unused (the PDF draws its own); kept for callers that pass images."""
     t = ReportTexts(report.commune.unit_label)
     doc = document_texts(report, t)
     tables = document_tables(report, t, include_names=include_names)
@@ -317,8 +324,8 @@ def render_pdf(report: Report, charts: dict[str, bytes], *, include_names: bool 
         if key in tables:
             w.table(tables[key])
         if key == "villages" and "households" in captions:
-            w.chart(charts["households"], captions["households"])
-    w.chart(charts["months"], captions["months"])
+            w.chart("households", captions["households"], report, t)
+    w.chart("months", captions["months"], report, t)
     w.heading(doc["section_assessment"])
     for heading, key in (("section_strengths", "strengths"), ("section_weaknesses", "weaknesses")):
         w.heading(doc[heading])
