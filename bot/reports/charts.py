@@ -1,8 +1,8 @@
-"""The report's charts as PNG images (matplotlib).
+"""The report's charts as PNG images (matplotlib), for the Word and HTML documents.
 
-matplotlib is used rather than drawing our own: it lays out axes, ticks and long
-Vietnamese labels correctly, and ships the DejaVu fonts, which have every Vietnamese
-glyph, so charts (and the PDF, see `fonts.py`) look the same on any machine.
+matplotlib lays out axes, ticks and long Vietnamese labels, and ships the DejaVu fonts,
+which have every Vietnamese glyph, so the images look the same on any machine. The PDF
+draws the same two charts itself (`pdf_charts.py`) and the XLSX has native charts.
 The object API (`Figure`) is used instead of pyplot: no global state, safe in a server.
 """
 
