@@ -158,7 +158,7 @@ def test_single_village_report_leaves_out_commune_only_parts(reports) -> None:  
     assert len(document.inline_shapes) == 1
 
 
-def test_word_documents_have_no_placeholder_and_say_what_the_figures_say(reports) -> None:  # type: ignore[no-untyped-def]
+def test_word_and_excel_files_have_no_placeholder_and_say_what_the_figures_say(reports) -> None:  # type: ignore[no-untyped-def]
     for name in REPORTS:
         document = Document(str(reports[name, "docx"]))
         cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
@@ -167,6 +167,10 @@ def test_word_documents_have_no_placeholder_and_say_what_the_figures_say(reports
             assert placeholder not in text, (name, placeholder)
         assert "Nguyễn Văn An" in text  # signer from the commune file
         assert "đăng ký tham gia học (lũy kế), tăng" in text  # narrative from the figures
+        book = load_workbook(io.BytesIO(reports[name, "xlsx"].read_bytes()))
+        cells = " ".join(str(c.value) for ws in book for row in ws.iter_rows() for c in row)
+        for placeholder in PLACEHOLDERS:
+            assert placeholder not in cells, (name, "xlsx", placeholder)
     quarter = Document(str(reports["quy-3-2026", "docx"]))
     body = "\n".join(p.text for p in quarter.paragraphs)
     assert "Số liệu đến ngày" not in body  # generated after the quarter ended
