@@ -5,7 +5,10 @@ times the full annual report (every indicator at every level) and its renderings
 PostgreSQL: 100 communes and 10,000,000 events in a database created (and dropped) here;
 times one commune's annual report and the province roll-up across all communes.
 
-    .venv/bin/python -m bench.reports [--quick] [--pg-admin-url URL] [--no-pg]
+    .venv/bin/python -m bench.reports [--quick] [--pg-admin-url URL] [--no-pg] [--only cli]
+
+Also times `hocvuso report --format xlsx|pdf|docx` on the demo commune end to end, from
+process start (aim: under 2 s each).
 
 Data comes from `bot.reports.demo` (a plausible funnel over 14 months) with a longer
 synthetic curriculum, so that a resident averages about 50 events; the log is cut to
@@ -18,8 +21,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -293,6 +299,38 @@ async def bench_postgres(admin_url: str, communes: int, events: int, residents: 
         await admin.dispose()
 
 
+# --- the command line, end to end -------------------------------------------------
+
+
+def bench_cli(runs: int = 3) -> dict[str, Any]:
+    """`hocvuso report --format xlsx|pdf|docx` on the demo commune, timed from process
+    start to exit (imports, settings, database, figures, rendering, writing the file):
+    what an officer waits for. Aim: under 2 s each."""
+    workdir = Path(tempfile.mkdtemp(prefix="hocvuso-cli-bench-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOCVUSO_")}
+    env["HOCVUSO_DATA_DIR"] = str(workdir / "data")
+    command = [sys.executable, "-m", "bot.cli.main"]
+    try:
+        subprocess.run([*command, "demo-data", "--seed", "1"], env=env, check=True,
+                       capture_output=True, cwd=workdir)  # fmt: skip
+        result: dict[str, Any] = {}
+        for fmt in ("xlsx", "pdf", "docx"):
+            times = []
+            for _ in range(runs):
+                started = time.perf_counter()
+                subprocess.run([*command, "report", "--period", "2026", "--format", fmt],
+                               env=env, check=True, capture_output=True, cwd=workdir)  # fmt: skip
+                times.append(time.perf_counter() - started)
+            result[f"cli_report_{fmt}_s"] = round(statistics.median(times), 2)
+        print(
+            "hocvuso report on the demo commune (process start to exit, median of "
+            f"{runs}): " + ", ".join(f"{k[11:-2]} {v:.2f} s" for k, v in result.items())
+        )
+        return result
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     if args.quick:
         sizes = {"residents": 2_000, "events": 100_000, "communes": 5, "pg_events": 500_000}
@@ -304,6 +342,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "commune_report_pg_s": None,
         "events": sizes["events"],
     }
+    if args.only in (None, "cli"):
+        result |= await asyncio.to_thread(bench_cli)
     if args.only in (None, "sqlite"):
         result |= await bench_sqlite(sizes["residents"], sizes["events"], args.lessons)
     if args.only in (None, "pg") and not args.no_pg:
@@ -322,7 +362,7 @@ if __name__ == "__main__":
         help="a PostgreSQL database to connect to while creating the benchmark's own",
     )  # fmt: skip
     parser.add_argument("--no-pg", action="store_true", help="SQLite only")
-    parser.add_argument("--only", choices=("sqlite", "pg"), help="run one database only")
+    parser.add_argument("--only", choices=("sqlite", "pg", "cli"), help="run one part only")
     parser.add_argument("--lessons", type=int, default=30, help="lessons (4 are core)")
     parser.add_argument("--pg-residents", type=int, default=5_000, help="per commune")
     parser.add_argument("--pg-lessons", type=int, default=8, help="lessons (4 are core)")

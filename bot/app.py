@@ -10,6 +10,7 @@ from bot.content.loader import default_content_root, load_curriculum
 from bot.core.context import CommuneRef, Services
 from bot.core.engine import Engine
 from bot.core.texts import Texts
+from bot.reports.notes import register as register_report_notes
 from config.commune import load_commune_file
 from config.settings import Settings
 from storage.db import Database
@@ -34,6 +35,7 @@ async def build_app(settings: Settings, *, services_overrides: dict | None = Non
     Raises CommuneFileError, ContentError or SettingsError with readable messages.
     """
     commune_file = load_commune_file(settings.commune_file)
+    register_report_notes(commune_file.commune.code, commune_file.report)
     curriculum = load_curriculum(settings.content_dir or default_content_root())
     database = Database(settings.database_url, echo=settings.database.echo)
     try:

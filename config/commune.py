@@ -41,10 +41,26 @@ class TeamInfo(_Strict):
     name: str = Field(min_length=2, max_length=120)
 
 
+class ReportInfo(_Strict):
+    """Optional wording the commune adds to its reports; figures are never typed here."""
+
+    number: str | None = Field(None, max_length=40)  # số/ký hiệu, e.g. "125/BC-UBND"
+    plan: str | None = Field(None, max_length=200)  # the plan implemented: "số 45/KH-UBND ..."
+    leadership: str | None = Field(None, max_length=3000)  # leadership, propaganda work
+    difficulties: str | None = Field(None, max_length=3000)
+    tasks: str | None = Field(None, max_length=3000)  # the commune's own next tasks
+    proposals: str | None = Field(None, max_length=3000)
+    recipients: list[str] = []  # "Nơi nhận" lines, e.g. "- UBND tỉnh (để báo cáo);"
+    signer_org: str | None = Field(None, max_length=80)  # "TM. ỦY BAN NHÂN DÂN"
+    signer_title: str | None = Field(None, max_length=80)  # "CHỦ TỊCH", "KT. CHỦ TỊCH..."
+    signer_name: str | None = Field(None, max_length=80)
+
+
 class CommuneFile(_Strict):
     commune: CommuneInfo
     villages: list[VillageInfo] = Field(min_length=1)
     teams: list[TeamInfo] = []
+    report: ReportInfo = ReportInfo()
 
     @model_validator(mode="after")
     def _references(self) -> CommuneFile:

@@ -86,7 +86,7 @@ def test_jsonl_bad_line_gets_an_error_and_continues(tmp_path):
 def test_content_check_passes_on_shipped_content(tmp_path):
     result = run(["content", "check", str(ROOT)], tmp_path)
     assert result.returncode == 0, result.stdout
-    assert "content OK" in result.stdout
+    assert "Nội dung hợp lệ" in result.stdout
 
 
 def test_content_check_fails_with_file_line_reason(tmp_path):

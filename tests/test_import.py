@@ -176,7 +176,7 @@ async def test_import_commands_are_all_or_nothing(app, db_url, tmp_path):
     )
     result = await invoke(db_url, tmp_path, "import", "villages", str(good))
     assert result.exit_code == 0, result.output
-    assert "1 added, 1 updated, 1 team(s) created" in result.output
+    assert "thêm 1, cập nhật 1, tạo 1 tổ" in result.output
     async with app.database.session() as session:
         team = await session.scalar(select(Team).where(Team.code == "TCN-T13"))
     assert team.name == "Tổ công nghệ số cộng đồng Thôn Mới"
@@ -203,7 +203,7 @@ async def test_admin_add_then_claim_in_chat(app, db_url, tmp_path):
     )
     assert result.exit_code == 0, result.output
     payload = re.search(r"inv_[A-Z0-9]{8}", result.output).group(0)
-    assert f"/start {payload}" in result.output and f"message  {payload}" in result.output
+    assert f"/start {payload}" in result.output and f"tin nhắn  {payload}" in result.output
     chat = Chat(app, user="mai")
     await chat.start(payload)
     await chat.choose("agree")
@@ -229,7 +229,7 @@ async def test_invite_create_command(app, db_url, tmp_path):
         "7",
     )
     assert result.exit_code == 0, result.output
-    assert "role member, team TCN-T04" in result.output and "uses: 5" in result.output
+    assert "vai trò member, Tổ TCN-T04" in result.output and "Số lượt dùng: 5" in result.output
     assert await count(app, Invite, Invite.uses_left == 5) == 1
     for wrong in (["--role", "member"], ["--role", "boss"], ["--role", "member", "--team", "NOPE"]):
         result = await invoke(db_url, tmp_path, "invite", "create", *wrong)

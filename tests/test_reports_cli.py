@@ -21,26 +21,31 @@ NOW = datetime(2026, 11, 20, 3, tzinfo=UTC)
 def test_demo_data_then_reports_from_the_command_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
     made = run(["demo-data", "--seed", "5", "--residents", "400", "--months", "8"], tmp_path)
     assert made.returncode == 0, made.stderr
-    assert "demo data for Xã Hòa An (seed 5)" in made.stdout
+    assert "Đã nạp dữ liệu mẫu cho Xã Hòa An (seed 5)" in made.stdout
     again = run(["demo-data"], tmp_path)
-    assert again.returncode == 1 and "already has" in again.stderr
+    assert again.returncode == 1 and "chỉ nạp vào cơ sở dữ liệu trống" in again.stderr
+    assert "HOCVUSO_DATA_DIR=data-demo ./run demo-data" in again.stderr  # what to do
 
     out = tmp_path / "q2.csv"
     result = run(["report", "--quarter", "2026-Q2", "--format", "csv", "--out", str(out)], tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("\n") == 1  # one line
-    assert "Quý II năm 2026" in result.stdout and "residents registered" in result.stdout
+    assert "Quý II năm 2026" in result.stdout and "người dân đăng ký" in result.stdout
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
     assert len(rows) == 12 and rows[0]["village_code"] == "T01"
 
     result = run(["report", "--period", "2026", "--village", "T03", "-f", "html"], tmp_path)
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "bao-cao-hoa-an-2026-T03.html").exists()
+    assert (tmp_path / "data" / "bao-cao" / "bao-cao-hoa-an-2026-T03.html").exists()
+    assert "data/bao-cao/bao-cao-hoa-an-2026-T03.html" in result.stdout
 
     bad = run(["report", "--period", "2026", "--phase", "1"], tmp_path)
-    assert bad.returncode == 2 and "choose one of" in bad.stderr
+    assert bad.returncode == 2 and "Chỉ chọn một trong: --period, --phase" in bad.stderr
     unknown = run(["report", "--village", "T99"], tmp_path)
-    assert unknown.returncode == 2 and "unknown village code 'T99'" in unknown.stderr
+    assert unknown.returncode == 2 and "Không có thôn mã 'T99'" in unknown.stderr
+    assert "T01, T02" in unknown.stderr
+    wrong = run(["report", "--period", "2026-Q9"], tmp_path)
+    assert wrong.returncode == 2 and "Kỳ báo cáo không hợp lệ: '2026-Q9'" in wrong.stderr
 
     db = sqlite3.connect(tmp_path / "data" / "hocvuso.sqlite3")
     audit = db.execute(
@@ -66,11 +71,11 @@ def test_period_options() -> None:
     ranged = pick(date_from=datetime(2026, 1, 1), date_to=datetime(2026, 3, 31))
     assert ranged.key == "2026-01-01..2026-03-31"
     assert pick(date_from=datetime(2026, 11, 1)).last_day == date(2026, 11, 20)
-    with pytest.raises(ValueError, match="choose one of"):
+    with pytest.raises(ValueError, match="Chỉ chọn một trong"):
         pick(period="2026", quarter="2026-Q1")
-    with pytest.raises(ValueError, match="--to needs --from"):
+    with pytest.raises(ValueError, match="--to cần đi kèm --from"):
         pick(date_to=datetime(2026, 1, 1))
-    with pytest.raises(ValueError, match="YYYY-Qn"):
+    with pytest.raises(ValueError, match="NĂM-Qn"):
         pick(quarter="2026")
 
 
@@ -112,3 +117,22 @@ def test_demo_data_is_deterministic_and_has_the_hard_cases() -> None:
     assert first.tables["support_visits"] and first.tables["assisted_learning"]
     verified = [v for v in first.tables["support_visits"] if v[10] is not None]
     assert 0 < len(verified) < len(first.tables["support_visits"])
+
+
+def test_the_readme_sequence_chat_then_demo_data_says_exactly_what_to_do(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    script = '{"start": ""}\n{"choice": "agree"}\n'
+    chatted = run(["chat", "--jsonl", "--user", "readme-1"], tmp_path, script)
+    assert chatted.returncode == 0, chatted.stderr
+    refused = run(["demo-data", "--residents", "50", "--months", "3"], tmp_path)
+    assert refused.returncode == 1
+    assert "Xã Hòa An đã có 1 người" in refused.stderr
+    # Doing what the message says works: a new data directory, then the report.
+    demo_dir = {"HOCVUSO_DATA_DIR": "data-demo"}
+    made = run(
+        ["demo-data", "--seed", "1", "--residents", "50", "--months", "3"], tmp_path, **demo_dir
+    )
+    assert made.returncode == 0, made.stderr
+    report = run(["report", "--period", "2026", "--format", "pdf"], tmp_path, **demo_dir)
+    assert report.returncode == 0, report.stderr
+    assert (tmp_path / "data-demo" / "bao-cao" / "bao-cao-hoa-an-2026.pdf").exists()
+    assert report.stdout.startswith("Đã ghi data-demo/bao-cao/bao-cao-hoa-an-2026.pdf (pdf,")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -70,7 +71,22 @@ async def test_xlsx_has_sheets_headers_frozen_panes_and_charts(commune) -> None:
     summary = book["Tổng hợp"]
     assert summary["A1"].value == "ỦY BAN NHÂN DÂN XÃ HÒA AN"
     assert summary.freeze_panes is not None
-    assert len(book["Biểu đồ"]._images) == 2
+    # Numbers are numbers, percentages % cells, print setup for A4 across.
+    assert row[0].value == 1 and isinstance(row[0].value, int)
+    pct = row[headers.index("Tỷ lệ hộ được tiếp cận (%)")]
+    assert pct.number_format == "0.0%" and 0 < pct.value < 1
+    assert int(villages.page_setup.paperSize) == 9  # A4
+    assert villages.sheet_properties.pageSetUpPr.fitToPage and villages.page_setup.fitToWidth == 1
+    n = header_row[0].row
+    assert villages.print_title_rows == f"${n}:${n}"  # the header repeats on each page
+    # Events add up: the month and service totals are SUM formulas over their rows.
+    months = book["Theo tháng"]
+    total_row = next(r for r in months.iter_rows() if r[0].value == "Cả kỳ báo cáo")
+    assert str(total_row[1].value).startswith("=SUM(B")
+    with zipfile.ZipFile(io.BytesIO(await export(app, sc, "xlsx"))) as archive:
+        charts = [n for n in archive.namelist() if n.startswith("xl/charts/chart")]
+        assert len(charts) == 2  # native charts: per village and per report month
+        assert b"<barChart>" in archive.read(charts[0])
 
 
 async def test_docx_is_the_administrative_form(commune) -> None:  # type: ignore[no-untyped-def]
@@ -79,24 +95,31 @@ async def test_docx_is_the_administrative_form(commune) -> None:  # type: ignore
     document = Document(io.BytesIO(data))
     header = document.tables[0]
     assert header.cell(0, 0).text == "ỦY BAN NHÂN DÂN"
-    assert header.cell(1, 0).text == "XÃ HÒA AN"
+    assert header.cell(1, 0).paragraphs[0].text == "XÃ HÒA AN"
     assert header.cell(0, 1).text == "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
-    assert header.cell(1, 1).text == "Độc lập - Tự do - Hạnh phúc"
-    assert header.cell(2, 0).text == "Số: .../BC-UBND"
-    assert header.cell(2, 1).text == "Hòa An, ngày ... tháng ... năm ..."
+    assert header.cell(1, 1).paragraphs[0].text == "Độc lập - Tự do - Hạnh phúc"
+    for cell in (header.cell(1, 0), header.cell(1, 1)):  # the rule lines under both
+        assert "<w:top " in cell.paragraphs[1]._p.xml
+    assert header.cell(2, 0).text == "Số:       /BC-UBND"
+    assert re.fullmatch(r"Hòa An, ngày \d\d tháng \d\d năm 20\d\d", header.cell(2, 1).text)
     text = "\n".join(p.text for p in document.paragraphs)
     assert "BÁO CÁO\nKết quả thực hiện phong trào Bình dân học vụ số" in text
     assert "Kỳ báo cáo: Năm 2026 (từ 15/12/2025 đến 14/12/2026)" in text
     assert "Bảng 2. Kết quả theo thôn" in text and "PHỤ LỤC: KẾT QUẢ THI ĐUA" in text
-    assert "{{" not in text and "{%" not in text
+    assert "Biểu đồ 1. Tỷ lệ hộ gia đình được tiếp cận theo thôn (%)" in text
+    assert "{{" not in text and "{%" not in text and "[" not in text
     villages = next(t for t in document.tables if t.cell(0, 1).text == "Thôn")
     row = next(r for r in villages.rows if r.cells[1].text == "Thôn Đông")
     headers = [c.text for c in villages.rows[0].cells]
     assert row.cells[headers.index("Người đăng ký (lũy kế)")].text == "2"
     assert villages.rows[-1].cells[1].text == "Toàn xã"
+    teams = next(t for t in document.tables if t.cell(0, 1).text == "Tổ công nghệ số cộng đồng")
+    team_headers = [c.text for c in teams.rows[0].cells]
+    parent = team_headers.index("Lượt hỗ trợ tại hộ trong kỳ")
+    assert team_headers[parent + 1] == "Trong đó đã xác nhận"  # Bảng 3 shows the parent
     signature = document.tables[-4]
-    assert signature.cell(0, 1).text == "TM. ỦY BAN NHÂN DÂN"
-    assert signature.cell(1, 1).text == "CHỦ TỊCH"
+    assert signature.cell(0, 1).paragraphs[0].text == "TM. ỦY BAN NHÂN DÂN"
+    assert signature.cell(0, 1).paragraphs[1].text == "CHỦ TỊCH"
     assert len(document.inline_shapes) == 2  # the two charts
 
 

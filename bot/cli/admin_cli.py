@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App
 from bot.cli import common
+from bot.cli.texts import c
 from bot.team import invites, options
 from storage import imports, team_repo
 from storage.models import Commune, Village
@@ -29,10 +30,8 @@ from storage.team_models import ROLES
 
 T = TypeVar("T")
 
-ConfigOption = typer.Option(None, "--config", "-c", help="TOML settings file (or HOCVUSO_CONFIG).")
-CommuneOption = typer.Option(
-    None, "--commune", help="Commune code (default: the one in the commune file)."
-)
+ConfigOption = typer.Option(None, "--config", "-c", help=c("config"))
+CommuneOption = typer.Option(None, "--commune", help=c("commune_option"))
 
 
 def actor() -> str:
@@ -63,33 +62,28 @@ async def _commune(app: App, code: str | None) -> Commune:
         else:
             commune = await session.scalar(select(Commune).where(Commune.code == code))
     if commune is None:
-        typer.echo(f"unknown commune {code!r}", err=True)
+        typer.echo(c("unknown_commune", code=code), err=True)
         raise typer.Exit(2)
     return commune
 
 
 def _print_invite(info: invites.InviteInfo, tz: ZoneInfo) -> None:
-    typer.echo(
-        f"invite code: {info.code}  (role {info.role}"
-        + (f", team {info.team})" if info.team else ")")
-    )
-    typer.echo(
-        f"uses: {info.uses}, expires: {info.expires_at.astimezone(tz):%Y-%m-%d %H:%M} ({tz.key})"
-    )
+    team = c("invite_team_part", team=info.team) if info.team else ""
+    typer.echo(c("invite_code", code=info.code, role=info.role, team=team))
+    expires = f"{info.expires_at.astimezone(tz):%d/%m/%Y %H:%M}"
+    typer.echo(c("invite_uses_line", uses=info.uses, expires=expires, tz=tz.key))
     if info.link:
-        typer.echo(f"Telegram: {info.link}")
+        typer.echo(c("invite_telegram_link", link=info.link))
     else:
-        typer.echo(f"Telegram: send the bot  /start {info.payload}")
-    typer.echo(f"Zalo: send the bot the message  {info.payload}")
+        typer.echo(c("invite_telegram", payload=info.payload))
+    typer.echo(c("invite_zalo", payload=info.payload))
 
 
 def register(app: typer.Typer) -> None:
     """Add the import, admin and invite command groups to the `hocvuso` app."""
-    import_app = typer.Typer(
-        help="Import villages and households (CSV or XLSX).", no_args_is_help=True
-    )
-    admin_app = typer.Typer(help="Commune and deployment admins.", no_args_is_help=True)
-    invite_app = typer.Typer(help="Invite codes for team members and admins.", no_args_is_help=True)
+    import_app = typer.Typer(help=c("import"), no_args_is_help=True)
+    admin_app = typer.Typer(help=c("admin"), no_args_is_help=True)
+    invite_app = typer.Typer(help=c("invite"), no_args_is_help=True)
     app.add_typer(import_app, name="import")
     app.add_typer(admin_app, name="admin")
     app.add_typer(invite_app, name="invite")
@@ -126,13 +120,12 @@ def register(app: typer.Typer) -> None:
         count = _run(config, work)
         typer.echo(f"{count} household code(s) written to {out}")
 
-    @import_app.command("villages")
+    @import_app.command("villages", help=c("import_villages"))
     def import_villages(
-        file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV or XLSX."),
+        file: Path = typer.Argument(..., exists=True, dir_okay=False, help=c("import_file")),
         commune: str | None = CommuneOption,
         config: Path | None = ConfigOption,
     ) -> None:
-        """Villages: Mã thôn, Tên thôn, Tổng số hộ (headers with or without diacritics)."""
         rows = _parse(lambda: imports.parse_villages(file))
 
         async def work(app: App) -> imports.ImportResult:
@@ -151,17 +144,21 @@ def register(app: typer.Typer) -> None:
 
         result = _run(config, work)
         typer.echo(
-            f"villages imported from {file}: {result.added} added, {result.updated} updated, "
-            f"{result.teams_added} team(s) created"
+            c(
+                "villages_imported",
+                file=file,
+                added=result.added,
+                updated=result.updated,
+                teams=result.teams_added,
+            )
         )
 
-    @import_app.command("households")
+    @import_app.command("households", help=c("import_households"))
     def import_households(
-        file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV or XLSX."),
+        file: Path = typer.Argument(..., exists=True, dir_okay=False, help=c("import_file")),
         commune: str | None = CommuneOption,
         config: Path | None = ConfigOption,
     ) -> None:
-        """Households: Mã hộ, Chủ hộ, Mã thôn (the village must exist)."""
 
         async def work(app: App) -> imports.ImportResult | list[imports.Problem]:
             target = await _commune(app, commune)
@@ -183,36 +180,30 @@ def register(app: typer.Typer) -> None:
         result = _run(config, work)
         if isinstance(result, list):
             _fail(result)
-        typer.echo(
-            f"households imported from {file}: {result.added} added, {result.updated} updated"
-        )
+        typer.echo(c("households_imported", file=file, added=result.added, updated=result.updated))
 
-    @admin_app.command("add")
+    @admin_app.command("add", help=c("admin_add"))
     def admin_add(
-        name: str = typer.Option(..., "--name", help="Who the admin is (kept in the audit log)."),
-        commune: str = typer.Option(..., "--commune", help="Commune code."),
-        role: str = typer.Option(
-            "commune_admin", "--role", help="commune_admin | deployment_admin"
-        ),
-        days: int = typer.Option(7, "--days", help="Days the one-time code stays valid."),
+        name: str = typer.Option(..., "--name", help=c("admin_name")),
+        commune: str = typer.Option(..., "--commune", help=c("admin_commune")),
+        role: str = typer.Option("commune_admin", "--role", help=c("admin_role")),
+        days: int = typer.Option(7, "--days", help=c("admin_days")),
         config: Path | None = ConfigOption,
     ) -> None:
-        """Make a one-time invite for an admin, to be claimed in chat (consent first)."""
         if role not in team_repo.ADMIN_ROLES:
-            typer.echo("--role must be commune_admin or deployment_admin", err=True)
+            typer.echo(c("admin_role_bad"), err=True)
             raise typer.Exit(2)
         _invite(config, role=role, commune=commune, team=None, uses=1, days=days, name=name)
 
-    @invite_app.command("create")
+    @invite_app.command("create", help=c("invite_create"))
     def invite_create(
         role: str = typer.Option(..., "--role", help=" | ".join(ROLES)),
-        team: str | None = typer.Option(None, "--team", help="Team code (members and leaders)."),
-        uses: int = typer.Option(1, "--uses", help="How many people may use it."),
-        days: int = typer.Option(7, "--days", help="Days it stays valid."),
+        team: str | None = typer.Option(None, "--team", help=c("invite_team")),
+        uses: int = typer.Option(1, "--uses", help=c("invite_uses")),
+        days: int = typer.Option(7, "--days", help=c("invite_days")),
         commune: str | None = CommuneOption,
         config: Path | None = ConfigOption,
     ) -> None:
-        """Make an invite code: `/start inv_<code>` on Telegram, the code as text on Zalo."""
         _invite(config, role=role, commune=commune, team=team, uses=uses, days=days, name=None)
 
 
@@ -231,7 +222,7 @@ def _invite(
         async with app.database.transaction() as session:
             team_row = await team_repo.team_by_code(session, target.id, team) if team else None
             if team and team_row is None:
-                return f"unknown team {team!r} in commune {target.code}"
+                return c("unknown_team", team=team, commune=target.code)
             detail = {"name": name, "via": "admin add"} if name else {}
             try:
                 return await invites.create_invite(
@@ -271,5 +262,5 @@ def _parse(parse: Callable[[], T]) -> T:
 def _fail(problems: list[imports.Problem]) -> None:
     for problem in problems:
         typer.echo(str(problem))
-    typer.echo(f"{len(problems)} problem(s); nothing was imported", err=True)
+    typer.echo(c("import_failed", count=len(problems)), err=True)
     raise typer.Exit(1)

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from bot.app import App, build_app
+from bot.cli.texts import c
 from bot.content.loader import ContentError
 from config.commune import CommuneFileError
 from config.settings import Settings, SettingsError, load_settings
@@ -18,7 +19,7 @@ def settings_or_exit(config: Path | None) -> Settings:
     try:
         return load_settings(config)
     except SettingsError as exc:
-        typer.echo(f"Configuration error:\n{exc}", err=True)
+        typer.echo(f"{c('error_settings')}\n{exc}", err=True)
         raise typer.Exit(2) from None
 
 
@@ -26,9 +27,9 @@ async def build_or_exit(settings: Settings) -> App:
     try:
         return await build_app(settings)
     except CommuneFileError as exc:
-        typer.echo(f"Commune file error:\n{exc}", err=True)
+        typer.echo(f"{c('error_commune')}\n{exc}", err=True)
     except ContentError as exc:
-        typer.echo(f"Content error:\n{exc}", err=True)
+        typer.echo(f"{c('error_content')}\n{exc}", err=True)
     raise typer.Exit(2)
 
 
@@ -44,11 +45,11 @@ async def guarded(coro):  # type: ignore[no-untyped-def]
     try:
         return await coro
     except CommuneFileError as exc:
-        raise StartupError(f"Commune file error:\n{exc}") from None
+        raise StartupError(f"{c('error_commune')}\n{exc}") from None
     except ContentError as exc:
-        raise StartupError(f"Content error:\n{exc}") from None
+        raise StartupError(f"{c('error_content')}\n{exc}") from None
     except (SettingsError, TelegramStartupError, ZaloConfigError) as exc:
-        raise StartupError(f"Configuration error:\n{exc}") from None
+        raise StartupError(f"{c('error_settings')}\n{exc}") from None
 
 
 def setup_logging(*, quiet: bool = False) -> None:

@@ -10,28 +10,46 @@ from pathlib import Path
 import typer
 
 from bot.cli import admin_cli, common, report_cli
+from bot.cli.texts import c
 
+
+def _vietnamese_help_frame() -> None:
+    """Typer's own words around the help and errors (panel titles, "[default: ...]"):
+    module settings it reads when printing, so an officer reads Vietnamese throughout."""
+    from typer import rich_utils
+
+    rich_utils.ARGUMENTS_PANEL_TITLE = c("panel_arguments")
+    rich_utils.OPTIONS_PANEL_TITLE = c("panel_options")
+    rich_utils.COMMANDS_PANEL_TITLE = c("panel_commands")
+    rich_utils.ERRORS_PANEL_TITLE = c("panel_error")
+    placeholders = {"command_path": "{command_path}", "help_option": "{help_option}"}
+    rich_utils.RICH_HELP = c("panel_try", **placeholders)
+    rich_utils.DEFAULT_STRING = c("panel_default")
+    rich_utils.REQUIRED_LONG_STRING = c("panel_required")
+
+
+_vietnamese_help_frame()
 app = typer.Typer(
-    help="Bình dân học vụ số: chatbot học kỹ năng số cho xã, phường.",
+    help=c("app"),
     no_args_is_help=True,
     add_completion=False,
 )
-content_app = typer.Typer(help="Lesson and quiz content.", no_args_is_help=True)
+content_app = typer.Typer(help=c("content"), no_args_is_help=True)
 app.add_typer(content_app, name="content")
 admin_cli.register(app)
 report_cli.register(app)
 
-ConfigOption = typer.Option(None, "--config", "-c", help="TOML settings file (or HOCVUSO_CONFIG).")
+ConfigOption = typer.Option(None, "--config", "-c", help=c("config"))
 
 
-@app.command()
+@app.command(help=c("chat"))
 def chat(
-    jsonl: bool = typer.Option(False, "--jsonl", help="Machine mode: JSON lines in and out."),
-    user: str = typer.Option("console-user", "--user", help="Who is chatting (an opaque id)."),
-    name: str = typer.Option("Bạn", "--name", help="Display name the bot sees."),
+    jsonl: bool = typer.Option(False, "--jsonl", help=c("chat_jsonl")),
+    user: str = typer.Option("console-user", "--user", help=c("chat_user")),
+    name: str = typer.Option("Bạn", "--name", help=c("chat_name")),
     config: Path | None = ConfigOption,
 ) -> None:
-    """Chat with the bot in this terminal (the console channel)."""
+    # The console channel.
     from bot.channels.console.chat import run_interactive, run_jsonl, stdin
 
     settings = common.settings_or_exit(config)
@@ -50,16 +68,16 @@ def chat(
     asyncio.run(_go())
 
 
-@app.command()
+@app.command(help=c("run"))
 def run(
-    role: str = typer.Option("all", "--role", help="all | web | scheduler"),
+    role: str = typer.Option("all", "--role", help=c("run_role")),
     config: Path | None = ConfigOption,
 ) -> None:
-    """Run the service: every channel with a token, /healthz and background jobs."""
+    # Every channel with a token, /healthz and the background jobs.
     from bot.service import serve
 
     if role not in ("all", "web", "scheduler"):
-        typer.echo("--role must be all, web or scheduler", err=True)
+        typer.echo(c("run_role_bad"), err=True)
         raise typer.Exit(2)
     settings = common.settings_or_exit(config)
     common.setup_logging()
@@ -70,11 +88,11 @@ def run(
         raise typer.Exit(2) from None
 
 
-@content_app.command("check")
+@content_app.command("check", help=c("content_check"))
 def content_check(
-    root: Path | None = typer.Argument(None, help="Folder holding lessons/ and quizzes/."),
+    root: Path | None = typer.Argument(None, help=c("content_root")),
 ) -> None:
-    """Validate every lesson and quiz; print `file:line: reason` for each problem."""
+    # A problem per line: `file:line: reason`.
     from bot.content.loader import check_content, default_content_root
 
     folder = root or default_content_root()
@@ -82,24 +100,24 @@ def content_check(
     for problem in problems:
         typer.echo(str(problem))
     if problems:
-        typer.echo(f"{len(problems)} problem(s) in {folder}", err=True)
+        typer.echo(c("content_problems", count=len(problems), folder=folder), err=True)
         raise typer.Exit(1)
-    typer.echo(f"content OK: {folder}")
+    typer.echo(c("content_ok", folder=folder))
 
 
-@app.command()
+@app.command(help=c("migrate"))
 def migrate(config: Path | None = ConfigOption) -> None:
-    """Create or upgrade the database schema (Alembic)."""
+    # Alembic, as the service does at start.
     from storage.db import run_migrations
 
     settings = common.settings_or_exit(config)
     run_migrations(settings.database_url)
-    typer.echo("database is up to date")
+    typer.echo(c("migrate_ok"))
 
 
-@app.command("check-config")
+@app.command("check-config", help=c("check_config"))
 def check_config(config: Path | None = ConfigOption) -> None:
-    """Validate settings, the commune file and the content without starting anything."""
+    # Settings, the commune file and the content, without starting anything.
     settings = common.settings_or_exit(config)
     common.setup_logging(quiet=True)
 
@@ -108,7 +126,7 @@ def check_config(config: Path | None = ConfigOption) -> None:
         await built.close()
 
     asyncio.run(_go())
-    typer.echo("configuration OK")
+    typer.echo(c("check_config_ok"))
 
 
 def main() -> None:  # pragma: no cover - console entry for `python -m bot.cli.main`

@@ -11,6 +11,7 @@ import typer
 from sqlalchemy import func, select
 
 from bot.cli import common
+from bot.cli.texts import c, num
 from bot.reports.periods import (
     TZ,
     Period,
@@ -21,18 +22,14 @@ from bot.reports.periods import (
 )
 from bot.reports.periods import phase as campaign_phase
 
-ConfigOption = typer.Option(None, "--config", "-c", help="TOML settings file (or HOCVUSO_CONFIG).")
-PERIOD_HELP = (
-    "Report year 2026 (15/12/2025-14/12/2026), half 2026-H1, quarter 2026-Q2, "
-    "month 2026-05, phase1, all (since launch) or 2026-01-01..2026-03-31. "
-    "Default: the current report year."
-)
+ConfigOption = typer.Option(None, "--config", "-c", help=c("config"))
+REPORTS_DIR = "bao-cao"  # inside the data directory, when --out is not given
 
 
 def register(app: typer.Typer) -> None:
     """Add `report` and `demo-data` to the `hocvuso` command."""
-    app.command("report")(report)
-    app.command("demo-data")(demo_data)
+    app.command("report", help=c("report"))(report)
+    app.command("demo-data", help=c("demo"))(demo_data)
 
 
 def _actor() -> str:
@@ -52,9 +49,10 @@ def choose_period(
     launch: date,
     now: datetime,
 ) -> Period:
-    """The one period the options name; raises ValueError when they conflict."""
+    """The one period the options name; raises ValueError (in Vietnamese, for the
+    officer) when they conflict or do not name a period."""
     if date_to is not None and date_from is None:
-        raise ValueError("--to needs --from")
+        raise ValueError(c("report_to_needs_from"))
     given = [
         name
         for name, value in (
@@ -66,13 +64,13 @@ def choose_period(
         if value is not None
     ]
     if len(given) > 1:
-        raise ValueError(f"choose one of {', '.join(given)}")
+        raise ValueError(c("report_choose_one", options=", ".join(given)))
     if period is not None:
-        return parse_period(period, launch=launch, now=now)
+        return _parse(period, launch=launch, now=now)
     if quarter is not None:
         if "-Q" not in quarter.upper():
-            raise ValueError(f"--quarter expects YYYY-Qn, e.g. 2026-Q2, got {quarter!r}")
-        return parse_period(quarter, launch=launch, now=now)
+            raise ValueError(c("report_quarter_bad", value=quarter))
+        return _parse(quarter, launch=launch, now=now)
     if phase is not None:
         return campaign_phase(phase)
     if date_from is not None:
@@ -81,36 +79,38 @@ def choose_period(
     return report_year(current_report_year(now))
 
 
+def _parse(spec: str, *, launch: date, now: datetime) -> Period:
+    try:
+        return parse_period(spec, launch=launch, now=now)
+    except ValueError:
+        raise ValueError(c("report_period_bad", spec=spec)) from None
+
+
 def report(
-    period: str | None = typer.Option(None, "--period", "-p", help=PERIOD_HELP),
+    period: str | None = typer.Option(None, "--period", "-p", help=c("report_period")),
     date_from: datetime | None = typer.Option(
-        None, "--from", formats=["%Y-%m-%d"], help="First day (calendar range)."
+        None, "--from", formats=["%Y-%m-%d"], help=c("report_from")
     ),
     date_to: datetime | None = typer.Option(
-        None, "--to", formats=["%Y-%m-%d"], help="Last day, included (default: today)."
+        None, "--to", formats=["%Y-%m-%d"], help=c("report_to")
     ),
-    quarter: str | None = typer.Option(None, "--quarter", help="Report quarter, e.g. 2026-Q2."),
-    phase: int | None = typer.Option(None, "--phase", help="Campaign phase: 1 or 2."),
-    fmt: str = typer.Option("xlsx", "--format", "-f", help="xlsx | csv | docx | pdf | html"),
-    out: Path | None = typer.Option(None, "--out", "-o", help="File to write (default: a name)."),
-    village: str | None = typer.Option(None, "--village", help="Only this village (its code)."),
-    names: bool = typer.Option(
-        False, "--names", help="Show team members' names in the emulation annex (admins)."
-    ),
-    template: Path | None = typer.Option(
-        None, "--template", help="The commune's own Word template (for --format docx)."
-    ),
+    quarter: str | None = typer.Option(None, "--quarter", help=c("report_quarter")),
+    phase: int | None = typer.Option(None, "--phase", help=c("report_phase")),
+    fmt: str = typer.Option("xlsx", "--format", "-f", help=c("report_format")),
+    out: Path | None = typer.Option(None, "--out", "-o", help=c("report_out")),
+    village: str | None = typer.Option(None, "--village", help=c("report_village")),
+    names: bool = typer.Option(False, "--names", help=c("report_names")),
+    template: Path | None = typer.Option(None, "--template", help=c("report_template")),
     config: Path | None = ConfigOption,
 ) -> None:
-    """Write the campaign report for a period; every export goes to the audit log."""
     from bot.reports.exports import FORMATS, UnknownVillage, export_report, report_filename
-    from storage.models import Commune
+    from storage.models import Commune, Village
 
     if fmt not in FORMATS:
-        typer.echo(f"--format must be one of {', '.join(FORMATS)}", err=True)
+        typer.echo(c("report_format_bad", formats=", ".join(FORMATS)), err=True)
         raise typer.Exit(2)
     if template is not None and not template.is_file():
-        typer.echo(f"{template}: template file not found", err=True)
+        typer.echo(c("report_template_missing", path=template), err=True)
         raise typer.Exit(2)
     settings = common.settings_or_exit(config)
     common.setup_logging(quiet=True)
@@ -136,7 +136,8 @@ def report(
             except ValueError as exc:
                 typer.echo(str(exc), err=True)
                 return 2
-            target = out or Path(report_filename(commune_ref.code, chosen, fmt, village))
+            name = report_filename(commune_ref.code, chosen, fmt, village)
+            target = out or settings.data_dir / REPORTS_DIR / name
             try:
                 export = await export_report(
                     built.database,
@@ -149,18 +150,31 @@ def report(
                     curriculum=built.engine.services.curriculum,
                     docx_template=template,
                 )
-            except UnknownVillage as exc:
-                typer.echo(str(exc), err=True)
+            except UnknownVillage:
+                async with built.database.session() as session:
+                    codes = await session.scalars(
+                        select(Village.code).where(Village.commune_id == commune_ref.id)
+                    )
+                    known = ", ".join(sorted(codes))
+                typer.echo(c("report_unknown_village", code=village, known=known), err=True)
                 return 2
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(export.data)
             total = export.report.total
-            scope = f"{commune_ref.name}" + (f" / {village}" if village else "")
             typer.echo(
-                f"{target}: {fmt}, {len(export.data):,} bytes; {scope}; {chosen.label}; "
-                f"{total.registered} residents registered ({total.new} new), "
-                f"{total.active} learning, {total.completions} lesson completions, "
-                f"{total.basic_cum} finished the basic programme"
+                c(
+                    "report_done",
+                    path=target,
+                    fmt=fmt,
+                    size=num(len(export.data)),
+                    scope=export.report.scope_name,
+                    period=chosen.label,
+                    registered=num(total.registered),
+                    new=num(total.new),
+                    active=num(total.active),
+                    completions=num(total.completions),
+                    basic=num(total.basic_cum),
+                )
             )
             return 0
         finally:
@@ -172,12 +186,11 @@ def report(
 
 
 def demo_data(
-    seed: int = typer.Option(1, "--seed", help="Same seed, same data."),
-    residents: int = typer.Option(2000, "--residents", min=1, help="How many residents."),
-    months: int = typer.Option(12, "--months", min=1, max=120, help="Months after launch."),
+    seed: int = typer.Option(1, "--seed", help=c("demo_seed")),
+    residents: int = typer.Option(2000, "--residents", min=1, help=c("demo_residents")),
+    months: int = typer.Option(12, "--months", min=1, max=120, help=c("demo_months")),
     config: Path | None = ConfigOption,
 ) -> None:
-    """Fill the configured database with a realistic commune (only if it has no people)."""
     from bot.reports import demo
     from storage.models import Commune, Person, Village
     from storage.team_models import Household
@@ -204,11 +217,15 @@ def demo_data(
                     .where(Village.commune_id == commune_id)
                 )
                 if people or homes:
-                    typer.echo(
-                        f"{commune.name} already has {people} people and {homes} households; "
-                        "demo data goes into an empty commune (use a new database).",
-                        err=True,
+                    where = settings.database.url or settings.data_dir
+                    message = c(
+                        "demo_not_empty",
+                        commune=commune.name,
+                        people=num(people or 0),
+                        homes=num(homes or 0),
+                        database=where,
                     )
+                    typer.echo(message, err=True)
                     return 1
                 villages, teams = await demo.commune_refs(conn, commune_id)
                 rows = demo.generate(
@@ -223,8 +240,8 @@ def demo_data(
                     first_ids=await demo.next_ids(conn),
                 )
                 await demo.write_rows(conn, rows)
-            counts = ", ".join(f"{rows.count(name):,} {name}" for name in demo.COLUMNS)
-            typer.echo(f"demo data for {commune.name} (seed {seed}): {counts}")
+            counts = c("demo_counts", **{name: num(rows.count(name)) for name in demo.COLUMNS})
+            typer.echo(c("demo_done", commune=commune.name, seed=seed, counts=counts))
             return 0
         finally:
             await built.close()

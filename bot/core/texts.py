@@ -10,6 +10,9 @@ from typing import Any
 import yaml
 
 I18N_DIR = Path(__file__).resolve().parents[1] / "i18n"
+# libyaml's safe loader when PyYAML has it: the pure-Python one takes about half a second
+# for all catalogs, which every command-line run would pay at start.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class Texts:
@@ -24,7 +27,7 @@ class Texts:
         merged: dict[str, Any] = {}
         for path in sorted((I18N_DIR / language).glob("*.yaml")):
             with path.open(encoding="utf-8") as handle:
-                catalog = yaml.safe_load(handle) or {}
+                catalog = yaml.load(handle, Loader=_LOADER) or {}
             clash = set(catalog) & set(merged)
             if clash:
                 raise ValueError(f"{path}: sections already defined elsewhere: {sorted(clash)}")

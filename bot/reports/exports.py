@@ -17,15 +17,9 @@ from pathlib import Path
 
 from bot.content.loader import default_content_root, load_curriculum
 from bot.content.model import Curriculum
-from bot.reports.charts import all_charts
 from bot.reports.compute import Programme, UnknownVillage, compute_report
 from bot.reports.model import Report
 from bot.reports.periods import Period
-from bot.reports.render_csv import render_csv
-from bot.reports.render_docx import render_docx
-from bot.reports.render_html import render_html
-from bot.reports.render_pdf import render_pdf
-from bot.reports.render_xlsx import render_xlsx
 from bot.reports.texts import ReportTexts
 from storage.db import Database
 from storage.team_models import AuditEntry
@@ -59,18 +53,33 @@ def render(
     include_names: bool = False,
     docx_template: Path | None = None,
 ) -> bytes:
-    """Render an already computed report (no database access)."""
+    """Render an already computed report (no database access).
+
+    Each renderer (and matplotlib, fpdf2, docxtpl, openpyxl) is imported when first
+    needed: a command-line export pays only for its own format's libraries."""
     if fmt == "csv":
+        from bot.reports.render_csv import render_csv
+
         return render_csv(report)
+    if fmt == "xlsx":  # native Excel charts: no images to draw
+        from bot.reports.render_xlsx import render_xlsx
+
+        return render_xlsx(report, {}, include_names=include_names)
+    if fmt == "pdf":  # the PDF draws its charts itself
+        from bot.reports.render_pdf import render_pdf
+
+        return render_pdf(report, include_names=include_names)
+    from bot.reports.charts import all_charts
+
     charts = all_charts(report, ReportTexts(report.commune.unit_label))
-    if fmt == "xlsx":
-        return render_xlsx(report, charts, include_names=include_names)
     if fmt == "docx":
+        from bot.reports.render_docx import render_docx
+
         return render_docx(report, charts, include_names=include_names, template=docx_template)
     if fmt == "html":
+        from bot.reports.render_html import render_html
+
         return render_html(report, charts, include_names=include_names)
-    if fmt == "pdf":
-        return render_pdf(report, charts, include_names=include_names)
     raise ValueError(f"unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}")
 
 

@@ -16,10 +16,11 @@ from docxtpl import DocxTemplate, InlineImage
 
 from bot.reports.document import document_tables, document_texts
 from bot.reports.model import Report
-from bot.reports.templates.build_docx_template import TEMPLATE
 from bot.reports.texts import ReportTexts, place_name
 
-CHART_WIDTH = Mm(160)
+CHART_WIDTH = Mm(150)
+# Built by templates/build_docx_template.py (not imported here: it needs fpdf2).
+TEMPLATE = Path(__file__).with_name("templates") / "bao-cao.docx"
 
 
 def render_docx(
@@ -42,7 +43,7 @@ def render_docx(
         },
         "unit": t.unit,
         "Unit": t.Unit,
-        "commune": commune[:1].lower() + commune[1:],
+        "commune": commune[:1].lower() + commune[1:],  # for templates a commune edited
         "place": place_name(commune, t),
     }
     document.render(context, autoescape=True)

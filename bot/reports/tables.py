@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
-from bot.reports.model import Metrics, Report
+from bot.reports.model import Metrics, MonthRow, Report
+from bot.reports.periods import TZ
 from bot.reports.ranking import Ranked, rank_members, rank_teams, rank_villages
 from bot.reports.texts import ReportTexts
 
@@ -123,6 +125,7 @@ TEAM_COLUMNS_COMPACT = (
     "registered",
     "active",
     "basic_cum",
+    "visits",  # the parent of "Trong đó đã xác nhận"
     "visits_verified",
     "households_verified",
     "referred_per_member",
@@ -215,11 +218,13 @@ def villages_table(report: Report, t: ReportTexts, *, compact: bool = False) -> 
             name = f"{name} {t('rows.closed')}"
         label = [str(number)] + ([village.code] if not compact else []) + [name]
         rows.append(label + _metric_values(village.metrics, keys))
-    total_label = [""] + ([""] if not compact else [])
-    total_name = t("rows.total_village") if report.village_code else t("rows.total")
-    total = total_label + [total_name] + _metric_values(report.total, keys)
     columns = head + _metric_columns(keys, t)
-    return Table("villages", t("tables.villages"), columns, rows, total, frozen_columns=len(head))
+    if report.village_code:  # one village: its row is the total, no "Cộng" row
+        return Table("villages", t("tables.villages"), columns, rows, frozen_columns=len(head))
+    total_label = [""] + ([""] if not compact else [])
+    total = total_label + [t("rows.total")] + _metric_values(report.total, keys)
+    notes = [" ".join(t("document.glossary").split())]
+    return Table("villages", t("tables.villages"), columns, rows, total, len(head), notes=notes)
 
 
 def teams_table(report: Report, t: ReportTexts, *, compact: bool = False) -> Table:
@@ -267,12 +272,38 @@ def ages_table(report: Report, t: ReportTexts) -> Table:
 
 def months_table(report: Report, t: ReportTexts) -> Table:
     columns = [
-        Column("month", t("columns.month"), TEXT, 10),
+        Column("month", t("columns.month"), TEXT, 30),
         Column("completions", t("columns.month_completions"), INT, 16),
         Column("passes", t("columns.month_passes"), INT, 16),
     ]
-    rows = [[m.label, m.completions, m.passes] for m in report.months]
-    return Table("months", t("tables.months"), columns, rows, frozen_columns=1)
+    rows = [[month_label(m, report, t), m.completions, m.passes] for m in report.months]
+    total = [t("rows.total_period"), sum(m.completions for m in report.months)]
+    total.append(sum(m.passes for m in report.months))
+    notes = [t("months.note")] if any(not _calendar(m) for m in report.months) else []
+    return Table("months", t("tables.months"), columns, rows, total, 1, notes=notes)
+
+
+def _calendar(month: MonthRow) -> bool:
+    start, last = month.start.astimezone(TZ), (month.end.astimezone(TZ) - timedelta(days=1))
+    return start.day == 1 and (last + timedelta(days=1)).day == 1
+
+
+def month_label(month: MonthRow, report: Report, t: ReportTexts, *, short: bool = False) -> str:
+    """What a month row really covers: "Tháng 02/2026" for a calendar month, else its days
+    ("15/06–14/07/2026"); "(đến 06/12/2026)" when it had not ended when generated."""
+    start = month.start.astimezone(TZ)
+    last = (month.end.astimezone(TZ) - timedelta(microseconds=1)).date()
+    if _calendar(month):
+        label = t("months.calendar", month=f"{start.month:02d}", year=start.year)
+    elif short:
+        label = t("months.span", first=f"{start:%d/%m}", last=f"{last:%d/%m}")
+    else:
+        first = f"{start:%d/%m}" if start.year == last.year else f"{start:%d/%m/%Y}"
+        label = t("months.span", first=first, last=f"{last:%d/%m/%Y}")
+    generated = report.generated_at.astimezone(TZ)
+    if generated < month.end and not short:
+        label = t("months.open", label=label, date=f"{generated:%d/%m/%Y}")
+    return label
 
 
 def _ranking_table(

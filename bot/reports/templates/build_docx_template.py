@@ -19,7 +19,7 @@ from pathlib import Path
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
-from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
@@ -29,10 +29,12 @@ from docx.table import Table as DocxTable
 from bot.reports.document import DocTable, document_tables
 from bot.reports.model import CommuneInfo, Metrics, Report
 from bot.reports.periods import report_year
+from bot.reports.render_pdf import fit_columns
 from bot.reports.texts import ReportTexts
 
 TEMPLATE = Path(__file__).with_name("bao-cao.docx")
 FONT = "Times New Roman"
+WORD_CELL_PAD = 2.3  # mm: Word's default cell margin (1.9 mm) and a little room
 TEXT_WIDTH_MM = 165  # A4 210 mm less 30 mm left and 15 mm right margins
 FIXED_TIME = datetime(2026, 1, 1, tzinfo=UTC)  # stable core properties, stable file
 ALIGN = {
@@ -103,7 +105,10 @@ def _paragraph(
 
 
 def _cell_text(cell, text: str, *, bold=False, italic=False, align="left", size=None) -> None:  # type: ignore[no-untyped-def]
-    paragraph = cell.paragraphs[0]
+    _run(cell.paragraphs[0], text, bold=bold, italic=italic, align=align, size=size)
+
+
+def _run(paragraph, text: str, *, bold=False, italic=False, align="left", size=None) -> None:  # type: ignore[no-untyped-def]
     paragraph.alignment = ALIGN[align]
     paragraph.paragraph_format.space_after = Pt(0)
     run = paragraph.add_run(text)
@@ -112,7 +117,7 @@ def _cell_text(cell, text: str, *, bold=False, italic=False, align="left", size=
         run.font.size = Pt(size)
 
 
-def _widths(table: DocxTable, percents: list[int]) -> None:
+def _widths(table: DocxTable, percents: list[float]) -> None:
     """Fixed column widths, in the grid (read by LibreOffice) and on every cell (Word)."""
     table.autofit = False
     widths = [Mm(TEXT_WIDTH_MM * percent / 100) for percent in percents]
@@ -140,26 +145,60 @@ def _repeat_on_each_page(row) -> None:  # type: ignore[no-untyped-def]
         properties.append(element)
 
 
+def _rule_below(cell, indent_mm: float) -> None:  # type: ignore[no-untyped-def]
+    """The decree's short rule line under the issuing body and under the motto: the top
+    border of a tiny paragraph narrowed by indents (editable in Word, no drawing)."""
+    paragraph = cell.add_paragraph()
+    paragraph.paragraph_format.left_indent = Mm(indent_mm)
+    paragraph.paragraph_format.right_indent = Mm(indent_mm)
+    paragraph.paragraph_format.space_after = Pt(0)
+    paragraph.paragraph_format.line_spacing = Pt(4)
+    borders = OxmlElement("w:pBdr")
+    top = OxmlElement("w:top")
+    for name, value in (("w:val", "single"), ("w:sz", "6"), ("w:space", "1"), ("w:color", "auto")):
+        top.set(qn(name), value)
+    borders.append(top)
+    properties = paragraph._p.get_or_add_pPr()
+    properties.insert_element_before(borders, "w:spacing", "w:ind", "w:jc", "w:rPr")
+
+
 def _header(document: Document, t: ReportTexts) -> None:
-    """Committee on the left, national motto on the right, number and place/date below."""
+    """Issuing body on the left, national motto on the right (each with its rule line),
+    number and place/date below."""
     table = document.add_table(rows=3, cols=2)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     rows = (
-        ((t("document.committee"), False, False), (t("document.country"), True, False)),
-        (("{{ doc.commune_upper }}", True, False), (t("document.motto"), True, False)),
-        (
-            (t("document.number"), False, False),
-            (t("document.place_date", place="{{ place }}"), False, True),
-        ),
+        ((t("document.committee"), True, False, 12), (t("document.country"), True, False, 12)),
+        (("{{ doc.commune_upper }}", True, False, 12), (t("document.motto"), True, False, 13)),
+        (("{{ doc.number }}", False, False, 13), ("{{ doc.place_date }}", False, True, 13)),
     )
     for row, cells in zip(table.rows, rows, strict=True):
-        for cell, (text, bold, italic) in zip(row.cells, cells, strict=True):
-            _cell_text(cell, text, bold=bold, italic=italic, align="center", size=12)
+        for cell, (text, bold, italic, size) in zip(row.cells, cells, strict=True):
+            _cell_text(cell, text, bold=bold, italic=italic, align="center", size=size)
+    _rule_below(table.cell(1, 0), 22)
+    _rule_below(table.cell(1, 1), 17)
     _widths(table, [40, 60])
 
 
-def _data_table(document: Document, table: DocTable) -> None:
-    """Caption, header row, one looping row of tags, and the bold total row if any."""
+def _lines(document: Document, key: str, *, italic: bool = False) -> None:
+    """One paragraph per sentence of a narrative list (`doc.<key>`)."""
+    _paragraph(document, f"{{%p for line in doc.{key} %}}")
+    _paragraph(document, "{{ line }}", italic=italic, align="justify", indent=True)
+    _paragraph(document, "{%p endfor %}")
+
+
+def _chart(document: Document, key: str) -> None:
+    _paragraph(document, f"{{%p if charts.{key} %}}")
+    _paragraph(document, f"{{{{ charts.{key} }}}}", align="center", keep=True)
+    _paragraph(document, f"{{{{ doc.charts.{key} }}}}", bold=True, align="center", size=12)
+    _paragraph(document, "{%p endif %}")
+
+
+def _data_table(document: Document, table: DocTable, *, optional: bool = False) -> None:
+    """Caption, header row, one looping row of tags, and the bold total row if any.
+    `optional`: left out when the report has no such table (single-village reports)."""
+    if optional:
+        _paragraph(document, f"{{%p if tables.{table.key} %}}")
     _paragraph(
         document, f"{{{{ tables.{table.key}.title }}}}", bold=True, align="center", keep=True
     )
@@ -172,7 +211,7 @@ def _data_table(document: Document, table: DocTable) -> None:
             ("total", f"{loop}.total_record"),
             ("tr", "{%tr endif %}"),
         ]
-    size = 10 if len(table.keys) > 7 else 11  # wide tables in a smaller size
+    size, widths = fit_columns(table, pad=WORD_CELL_PAD)  # no header word is broken
     grid = document.add_table(rows=len(lines), cols=len(table.keys))
     grid.style = document.styles["Table Grid"]
     grid.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -183,6 +222,7 @@ def _data_table(document: Document, table: DocTable) -> None:
                 if index == 0:
                     _repeat_on_each_page(row)
                 _cell_text(cell, table.headers[index], bold=True, align="center", size=size)
+                cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
                 _shade(cell, "E7EEF5")
             elif kind == "tr":
                 if index == 0:
@@ -190,22 +230,32 @@ def _data_table(document: Document, table: DocTable) -> None:
             else:
                 text = f"{{{{ {value}.{key} }}}}"
                 _cell_text(cell, text, bold=kind == "total", align=align, size=size)
-    _widths(grid, table.widths)
+    _widths(grid, [100 * w / TEXT_WIDTH_MM for w in widths])
     if table.notes or table.key == "rank_members":
-        _paragraph(document, f"{{{{ tables.{table.key}.note }}}}", italic=True)
+        _paragraph(document, f"{{{{ tables.{table.key}.note }}}}", italic=True, size=11)
+    if optional:
+        _paragraph(document, "{%p endif %}")
 
 
 def _signature(document: Document, t: ReportTexts) -> None:
-    lines = t.items("document.recipient_lines")
-    table = document.add_table(rows=len(lines) + 4, cols=2)
-    _cell_text(table.cell(0, 0), t("document.recipients"), bold=True, italic=True, size=12)
-    _cell_text(table.cell(0, 1), t("document.signer_org"), bold=True, align="center")
-    for index, line in enumerate(lines, start=1):
-        _cell_text(table.cell(index, 0), line, size=11)
-    _cell_text(table.cell(1, 1), t("document.signer_title"), bold=True, align="center")
-    last = len(lines) + 3
-    _cell_text(table.cell(last, 1), t("document.signer_name"), bold=True, align="center")
+    """Recipients on the left; issuing body, signer's title, room to sign, name."""
+    table = document.add_table(rows=1, cols=2)
+    left, right = table.cell(0, 0), table.cell(0, 1)
+    _cell_text(left, t("document.recipients"), bold=True, italic=True, size=12)
+    for text in ("{%p for line in doc.recipient_lines %}", "{{ line }}", "{%p endfor %}"):
+        _run(left.add_paragraph(), text, size=11)
+    _cell_text(right, "{{ doc.signer_org }}", bold=True, align="center")
+    _run(right.add_paragraph(), "{{ doc.signer_title }}", bold=True, align="center")
+    for _ in range(4):
+        right.add_paragraph()
+    _run(right.add_paragraph(), "{{ doc.signer_name }}", bold=True, align="center")
+    table.rows[0]._tr.get_or_add_trPr().append(_on(OxmlElement("w:cantSplit")))
     _widths(table, [50, 50])
+
+
+def _on(element):  # type: ignore[no-untyped-def]
+    element.set(qn("w:val"), "true")
+    return element
 
 
 def build(path: Path = TEMPLATE) -> Path:
@@ -216,39 +266,44 @@ def build(path: Path = TEMPLATE) -> Path:
     _header(document, t)
     _paragraph(document)
     _paragraph(document, t("document.kind"), bold=True, align="center", size=14)
-    _paragraph(document, t("document.title"), bold=True, align="center")
+    _paragraph(document, t("document.title"), bold=True, align="center", size=14)
     _paragraph(document, "{%p if doc.scope %}")
-    _paragraph(document, "{{ doc.scope }}", bold=True, align="center")
+    _paragraph(document, "{{ doc.scope }}", bold=True, align="center", size=14)
     _paragraph(document, "{%p endif %}")
     _paragraph(document, "{{ doc.period }}", italic=True, align="center")
-    _paragraph(document, t("document.basis", commune="{{ commune }}"), align="justify", indent=True)
-    _paragraph(document, t("document.section_results"), bold=True)
-    _paragraph(document, t("document.section_direction"), bold=True)
-    _paragraph(document, t("document.placeholder"), italic=True, indent=True)
-    _paragraph(document, t("document.section_figures"), bold=True)
-    _paragraph(document, "{{ doc.generated }}", italic=True, indent=True)
+    _paragraph(document, "{%p if doc.period_status %}")
+    _paragraph(document, "{{ doc.period_status }}", italic=True, align="center")
+    _paragraph(document, "{%p endif %}")
+    _paragraph(document, "{{ doc.basis }}", align="justify", indent=True)
+    _paragraph(document, t("document.section_results"), bold=True, keep=True)
+    _paragraph(document, t("document.section_direction"), bold=True, keep=True)
+    _lines(document, "direction")
+    _paragraph(document, t("document.section_figures"), bold=True, keep=True)
+    _lines(document, "results")
+    _paragraph(document, "{{ doc.generated }}", italic=True, align="justify", indent=True)
     _data_table(document, tables["summary"])
-    _data_table(document, tables["villages"])
-    _paragraph(document, "{{ charts.households }}", align="center")
+    _data_table(document, tables["villages"], optional=True)
+    _chart(document, "households")
     _data_table(document, tables["teams"])
     _data_table(document, tables["services"])
     _data_table(document, tables["ages"])
-    _paragraph(document, "{{ charts.months }}", align="center")
-    _paragraph(document, t("document.section_assessment"), bold=True)
-    _paragraph(document, t("document.section_strengths"), bold=True)
-    _paragraph(document, t("document.placeholder"), italic=True, indent=True)
-    _paragraph(document, t("document.section_weaknesses"), bold=True)
-    _paragraph(document, t("document.placeholder"), italic=True, indent=True)
-    _paragraph(document, t("document.section_plan"), bold=True)
-    _paragraph(document, t("document.placeholder"), italic=True, indent=True)
-    _paragraph(document, t("document.section_proposals"), bold=True)
-    _paragraph(document, t("document.placeholder"), italic=True, indent=True)
-    _paragraph(document, t("document.closing", commune="{{ commune }}"), indent=True)
+    _chart(document, "months")
+    _paragraph(document, t("document.section_assessment"), bold=True, keep=True)
+    _paragraph(document, t("document.section_strengths"), bold=True, keep=True)
+    _lines(document, "strengths")
+    _paragraph(document, t("document.section_weaknesses"), bold=True, keep=True)
+    _lines(document, "weaknesses")
+    _paragraph(document, t("document.section_plan"), bold=True, keep=True)
+    _lines(document, "plan")
+    _paragraph(document, t("document.section_proposals"), bold=True, keep=True)
+    _lines(document, "proposals")
+    _paragraph(document, "{{ doc.closing }}", align="justify", indent=True, keep=True)
     _signature(document, t)
-    _paragraph(document, t("document.annex"), bold=True, align="center", page_break=True)
+    _paragraph(document, t("document.annex"), bold=True, align="center", size=14, page_break=True)
     _paragraph(document, "{{ doc.period }}", italic=True, align="center")
-    _paragraph(document, t("document.annex_note"), italic=True, indent=True)
-    for key in ("rank_villages", "rank_teams", "rank_members"):
+    _paragraph(document, t("document.annex_note"), italic=True, align="justify", indent=True)
+    _data_table(document, tables["rank_villages"], optional=True)
+    for key in ("rank_teams", "rank_members"):
         _data_table(document, tables[key])
     document.save(str(path))
     return path
