@@ -1,0 +1,37 @@
+"""Content revisions: a short stable hash of what a resident sees of a lesson or a quiz.
+
+A screen in the middle of a lesson or quiz records the revision it was built on; when
+the content is edited (cards rewritten, a question removed, options reordered) the
+revision changes and the screen is rebuilt from the start instead of pointing into
+content that is no longer there. Only what the resident reads counts: a new `reviewed`
+date, sources or a pass mark do not invalidate anybody's place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+
+from bot.content.model import Lesson, Quiz
+
+LENGTH = 12  # hex characters: collisions between two edits of one lesson are negligible
+
+
+def _digest(data: object) -> str:
+    raw = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:LENGTH]
+
+
+@lru_cache(maxsize=512)
+def lesson_revision(lesson: Lesson) -> str:
+    """The revision of a lesson's cards (text and image, in order)."""
+    return _digest([[card.text, card.image] for card in lesson.cards])
+
+
+@lru_cache(maxsize=512)
+def quiz_revision(quiz: Quiz) -> str:
+    """The revision of a quiz's questions and their options (text, which is right)."""
+    return _digest(
+        [[q.id, q.text, [[o.text, o.correct] for o in q.options]] for q in quiz.questions]
+    )
