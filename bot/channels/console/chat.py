@@ -8,7 +8,14 @@ JSONL contract (one object per line on stdin):
 For each input line the bot writes its messages as
   {"text": ..., "choices": [{"id": ..., "label": ...}], "image": ..., "document": ...}
 ("document": the file a report was written to, under <data_dir>/exports/),
-then {"waiting": true}. Exit code 0 at end of input.
+then the messages queued for this user that are due (a team's answer, a broadcast, a
+reminder, a visit to confirm), each with "queued": true, then {"waiting": true}.
+Exit code 0 at end of input.
+
+The console is a delivery channel like the messengers: the outbox keeps its messages
+until the user is present, then this loop shows them under the same rules as the
+outbox worker (not before their time, not after they expire, unasked-for ones held
+during quiet hours).
 """
 
 from __future__ import annotations
@@ -22,6 +29,8 @@ from typing import Any, TextIO
 from bot.channels.numbered import render_numbered
 from bot.core.engine import Engine
 from bot.core.messages import Document, Inbound, Kind, Outbound
+from bot.outbox import quiet_hours_hold
+from storage import outbox
 
 CHANNEL = "console"
 
@@ -52,7 +61,7 @@ def save_document(document: Document, data_dir: Path) -> Path:
     return path
 
 
-def message_json(message: Outbound, data_dir: Path = Path("data")) -> str:
+def message_json(message: Outbound, data_dir: Path = Path("data"), *, queued: bool = False) -> str:
     data: dict[str, Any] = {
         "text": message.text,
         "choices": [{"id": c.id, "label": c.label} for c in message.choices],
@@ -61,7 +70,21 @@ def message_json(message: Outbound, data_dir: Path = Path("data")) -> str:
         data["image"] = message.image
     if message.document is not None:
         data["document"] = str(save_document(message.document, data_dir))
+    if queued:
+        data["queued"] = True
     return json.dumps(data, ensure_ascii=False)
+
+
+async def delivered(engine: Engine, user_id: str) -> list[Outbound]:
+    """The outbox's messages for this console user that are due now, marked sent."""
+    services = engine.services
+    now = services.clock()
+    held = quiet_hours_hold(services.scheduler, services.tz)(now)
+    async with engine.database.transaction() as session:
+        rows = await outbox.take_for_account(
+            session, channel=CHANNEL, external_id=user_id, now=now, held_kinds=held
+        )
+    return [message for row in rows for message in outbox.decode(row.payload)]
 
 
 async def run_jsonl(
@@ -83,6 +106,8 @@ async def run_jsonl(
         reply = await engine.handle(inbound_from_json(line, user_id, name))
         for message in reply.messages:
             out.write(message_json(message, engine.services.data_dir) + "\n")
+        for message in await delivered(engine, user_id):
+            out.write(message_json(message, engine.services.data_dir, queued=True) + "\n")
         out.write('{"waiting": true}\n')
         out.flush()
 
@@ -91,7 +116,11 @@ async def run_interactive(engine: Engine, user_id: str, name: str | None) -> Non
     texts = engine.services.texts
     reply = await engine.handle(Inbound(CHANNEL, user_id, Kind.START, display_name=name))
     while True:
-        for message in reply.messages:
+        shown = [(m, False) for m in reply.messages]
+        shown += [(m, True) for m in await delivered(engine, user_id)]
+        for message, queued in shown:
+            if queued:
+                print(texts("console.queued"))
             if message.image:
                 print(f"[🖼 {message.image}]")
             print(render_numbered(message, texts))
