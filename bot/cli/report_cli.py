@@ -223,8 +223,15 @@ def demo_data(
                     first_ids=await demo.next_ids(conn),
                 )
                 await demo.write_rows(conn, rows)
+                accounts = await demo.add_console_accounts(
+                    conn, commune_id, built.engine.services.clock()
+                )
             counts = ", ".join(f"{rows.count(name):,} {name}" for name in demo.COLUMNS)
             typer.echo(f"demo data for {commune.name} (seed {seed}): {counts}")
+            typer.echo(
+                f"{accounts:,} console accounts: `hocvuso chat --user {demo.CONSOLE_PREFIX}<id>` "
+                "talks as that person and sees what the bot sent them"
+            )
             return 0
         finally:
             await built.close()
