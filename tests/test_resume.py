@@ -282,3 +282,36 @@ async def test_a_stale_place_to_resume_opens_the_edited_lesson_from_its_start(ap
     assert UPDATED in chat.all_text()
     assert chat.last.text.startswith(f"📘 {lesson.title} (1/3)")
     assert "Nội dung mới 1" in chat.last.text
+
+
+async def test_deleting_ones_data_deletes_where_one_stopped(app):
+    await add_households(app, "T01", [("H001", "Lê Văn Cường")])
+    member = await onboarded(app, "mem", "member")
+    await member.text("/to")
+    await member.choose("visit")
+    await member.choose(f"h:{await household_id(app, 'T01', 'H001')}")  # a household named
+    lesson = lessons(app)[0]
+    await open_from_menu(member, lesson.id)
+    assert await count(app, ResumePoint) == 2
+    await member.text("/xoadulieu")
+    await member.choose("yes")
+    assert await count(app, ResumePoint) == 0
+
+
+async def test_the_place_follows_the_learner_to_a_second_messenger(app):
+    from tests.test_linking import ask_code
+
+    lesson = lessons(app)[0]
+    telegram = Chat(app, user="tg-1", channel="telegram")
+    await telegram.onboard()
+    zalo = Chat(app, user="z-1", channel="zalo")
+    await zalo.onboard()
+    await open_from_menu(zalo, lesson.id)
+    await zalo.choose("next")
+    await zalo.choose("next")
+    await zalo.text(await ask_code(telegram))  # zalo's learner joins telegram's
+    assert "Liên kết thành công" in zalo.all_text()
+    await telegram.text("/menu")
+    assert telegram.last.choices[0].label.endswith(f"thẻ 3/{len(lesson.cards)}")
+    await telegram.choose(telegram.choice_ids[0])
+    assert f"(3/{len(lesson.cards)})" in telegram.last.text
