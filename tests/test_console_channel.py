@@ -165,3 +165,66 @@ async def test_preview_says_who_cannot_be_reached_and_demo_accounts_fix_it(app, 
     await admin.choose("send")
     [[*_reply, shown]] = await jsonl(app, "demo-1", {"text": "/menu"})
     assert shown["queued"] is True and "Họp thôn tối nay." in shown["text"]
+
+
+def test_hocvuso_chat_shows_a_team_answer_and_a_broadcast(sqlite_url, tmp_path):
+    """The real command, three people in three terminals: a resident asks, a member
+    answers, an admin announces; the resident's next line shows both, marked queued.
+    (Subprocesses are slow: SQLite only; the tests above run on both databases.)"""
+    import re
+
+    from tests.test_cli import run
+
+    env = {
+        "HOCVUSO_DATABASE__URL": sqlite_url,
+        # The real clock may be at night: no quiet hours, so the broadcast is due now.
+        "HOCVUSO_SCHEDULER__QUIET_START": "0",
+        "HOCVUSO_SCHEDULER__QUIET_END": "0",
+    }
+
+    def chat(user: str, *lines: dict) -> list[dict]:
+        script = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
+        result = run(["chat", "--jsonl", "--user", user], tmp_path, script, **env)
+        assert result.returncode == 0, result.stderr
+        return [json.loads(line) for line in result.stdout.splitlines()]
+
+    def invite(*args: str) -> str:
+        result = run(["invite", "create", *args, "--uses", "1"], tmp_path, **env)
+        assert result.returncode == 0, result.stderr
+        return re.findall(r"inv_\w+", result.stdout)[-1]
+
+    member_code = invite("--role", "member", "--team", "TCN-T01")
+    admin_code = invite("--role", "commune_admin")
+    chat(
+        "res",
+        {"start": ""},
+        {"choice": "agree"},
+        {"choice": "v:T01"},
+        {"choice": "age:tu60"},
+        {"text": "/hoicanbo"},
+        {"text": "Cách cài VNeID mức 2 thế nào ạ?"},
+    )
+    out = chat("mem", {"start": member_code}, {"choice": "agree"}, {"text": "/cauhoi"})
+    question = next(c["id"] for c in out[-2]["choices"] if c["id"].startswith("q:"))
+    chat("mem", {"choice": question}, {"text": "Bác mang CCCD ra nhà văn hóa tối thứ Sáu nhé."})
+    out = chat(
+        "adm",
+        {"start": admin_code},
+        {"choice": "agree"},
+        {"text": "/quantri"},
+        {"choice": "bc_compose"},
+        {"text": "Tối thứ Sáu 19h, nhà văn hóa hướng dẫn cài VNeID."},
+        {"choice": "none"},
+        {"choice": "all"},
+        {"choice": "send"},
+    )
+    assert any(
+        "✅ Số người nhận: 2 người (2 tài khoản: 2 Máy tính)." in o.get("text", "") for o in out
+    )
+
+    out = chat("res", {"text": "/menu"})
+    queued = [o["text"] for o in out if o.get("queued")]
+    assert len(queued) == 2 and out[-1] == {"waiting": True}
+    assert "Bác mang CCCD ra nhà văn hóa" in queued[0]
+    assert queued[1].startswith("📣 Thông báo của Xã Hòa An:")
+    assert [o for o in chat("res", {"text": "/menu"}) if o.get("queued")] == []
