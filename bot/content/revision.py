@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from functools import lru_cache
+from collections.abc import Callable
 
 from bot.content.model import Lesson, Quiz
 
@@ -23,15 +23,32 @@ def _digest(data: object) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:LENGTH]
 
 
-@lru_cache(maxsize=512)
+# By object identity, not by value: a lesson's fields need not be hashable, and the
+# same loaded object is asked on every step. Holding the object keeps its id unique.
+_cache: dict[int, tuple[object, str]] = {}
+
+
+def _cached(obj: object, compute: Callable[[], str]) -> str:
+    hit = _cache.get(id(obj))
+    if hit is not None and hit[0] is obj:
+        return hit[1]
+    if len(_cache) > 4096:  # many reloads in a long-running process
+        _cache.clear()
+    value = compute()
+    _cache[id(obj)] = (obj, value)
+    return value
+
+
 def lesson_revision(lesson: Lesson) -> str:
     """The revision of a lesson's cards (text and image, in order)."""
-    return _digest([[card.text, card.image] for card in lesson.cards])
+    return _cached(lesson, lambda: _digest([[card.text, card.image] for card in lesson.cards]))
 
 
-@lru_cache(maxsize=512)
 def quiz_revision(quiz: Quiz) -> str:
     """The revision of a quiz's questions and their options (text, which is right)."""
-    return _digest(
-        [[q.id, q.text, [[o.text, o.correct] for o in q.options]] for q in quiz.questions]
+    return _cached(
+        quiz,
+        lambda: _digest(
+            [[q.id, q.text, [[o.text, o.correct] for o in q.options]] for q in quiz.questions]
+        ),
     )

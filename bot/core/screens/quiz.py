@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bot.content.model import Quiz
 from bot.content.revision import quiz_revision
 from bot.core import resume
 from bot.core.context import Context
@@ -34,7 +35,7 @@ def new_attempt(ctx: Context, lesson_id: str) -> dict[str, Any]:
     }
 
 
-def _fits(quiz: Any, args: dict[str, Any]) -> bool:
+def _fits(quiz: Quiz, args: dict[str, Any]) -> bool:
     """Whether an attempt's position, option orders and answers point into `quiz`."""
     try:
         index, orders, answers = int(args["q"]), args["orders"], args["answers"]
