@@ -62,11 +62,11 @@ async def test_a_team_answer_reaches_a_console_resident_between_inputs(app):
     await member.text("Cô mở ứng dụng ngân hàng, chọn Quét QR rồi xác nhận số tiền nhé.")
 
     [menu, again] = await jsonl(app, "res", {"text": "/menu"}, {"text": "/menu"})
-    assert not any(o.get("queued") for o in menu[:1])  # the reply to the input comes first
+    # It arrived while the resident was away: shown before the reply to what they typed.
+    assert menu[0]["queued"] is True and "queued" not in menu[-1]
     [answer] = queued_texts(menu)
     assert answer.startswith("💬 Tổ công nghệ số cộng đồng Thôn Đông trả lời")
     assert "Quét QR" in answer
-    assert menu[-1]["queued"] is True and "choices" in menu[-1]
     assert queued_texts(again) == []  # shown once
     assert [row.status for row in await queued(app, Chat(app, user="res"), kind="relay")] == [
         "sent"
@@ -89,7 +89,7 @@ async def test_a_broadcast_is_seen_in_console_chat_and_waits_for_the_morning(app
         await admin.choose("send")
 
     await announce("Tối thứ Sáu 19h họp thôn, mời bà con đến dự!")
-    [[*_reply, shown]] = await jsonl(app, "res", {"text": "/menu"})
+    [[shown]] = await jsonl(app, "res", {"poll": True})  # just looking at the screen
     assert shown["queued"] is True
     assert shown["text"].startswith("📣 Thông báo của Xã Hòa An:")
     assert "mời bà con đến dự" in shown["text"]
@@ -101,6 +101,40 @@ async def test_a_broadcast_is_seen_in_console_chat_and_waits_for_the_morning(app
     clock.advance(hours=9)  # 07:00 local
     [morning] = await jsonl(app, "res", {"text": "/menu"})
     assert [t.split("\n")[-1] for t in queued_texts(morning)] == ["Sáng mai 7h tiêm phòng cho trẻ."]
+
+
+async def test_a_visit_to_confirm_arrives_in_console_chat_and_one_tap_confirms(app):
+    from sqlalchemy import select
+
+    from storage.models import ChannelAccount
+    from storage.team_models import SupportVisit
+    from tests.team_support import add_households
+
+    [hid] = await add_households(app, "T01", [("H001", "Lê Văn Cường")])
+    await jsonl(
+        app, "res", {"start": ""}, {"choice": "agree"}, {"choice": "v:T01"}, {"choice": "age:tu60"}
+    )
+    async with app.database.transaction() as session:  # the resident's household
+        account = await session.scalar(
+            select(ChannelAccount).where(ChannelAccount.external_id == "res")
+        )
+        (await session.get(Person, account.person_id)).household_id = hid
+    member = await onboarded(app, "mem", "member")
+    await member.text("/to")
+    await member.choose("visit")
+    await member.choose(f"h:{hid}")
+    await member.choose("s:vneid_level2")
+    await member.choose("done")
+    await member.choose("skip")
+    assert "nhờ người trong hộ bấm xác nhận" in member.all_text()
+
+    [[ask], [*thanks]] = await jsonl(app, "res", {"poll": True}, {"choice": "vok"})
+    assert ask["queued"] is True and "VNeID mức 2" in ask["text"]
+    assert "vok" in [c["id"] for c in ask["choices"]]
+    assert any("Cảm ơn bạn đã xác nhận" in o["text"] for o in thanks)
+    async with app.database.session() as session:
+        visit = await session.scalar(select(SupportVisit))
+    assert visit.verified_at is not None
 
 
 async def test_an_expired_reminder_is_not_shown_late(app, clock):
@@ -163,7 +197,7 @@ async def test_preview_says_who_cannot_be_reached_and_demo_accounts_fix_it(app, 
     assert "✅ Số người nhận: 6 người (6 tài khoản: 6 Máy tính)." in preview
     assert "⚠️ Không nhận được: 1 người, vì:\n• 1 người chưa chọn thôn" in preview
     await admin.choose("send")
-    [[*_reply, shown]] = await jsonl(app, "demo-1", {"text": "/menu"})
+    [[shown, *_reply]] = await jsonl(app, "demo-1", {"text": "/menu"})
     assert shown["queued"] is True and "Họp thôn tối nay." in shown["text"]
 
 

@@ -4,12 +4,15 @@ JSONL contract (one object per line on stdin):
   {"start": "payload"}   first contact or /start, payload may be ""
   {"text": "..."}        typed text (a number or label selects a choice)
   {"choice": "<id>"}     a button press by choice id
+  {"poll": true}         nothing typed: only show the messages that are due
   optional "update_id": "..." on any line: repeated ids are processed once
 For each input line the bot writes its messages as
   {"text": ..., "choices": [{"id": ..., "label": ...}], "image": ..., "document": ...}
 ("document": the file a report was written to, under <data_dir>/exports/),
-then the messages queued for this user that are due (a team's answer, a broadcast, a
-reminder, a visit to confirm), each with "queued": true, then {"waiting": true}.
+with the messages queued for this user that are due (a team's answer, a broadcast, a
+reminder, a visit to confirm), each with "queued": true: those that arrived while the
+user was away before the reply, those the step itself queued after it. Then
+{"waiting": true}.
 Exit code 0 at end of input.
 
 The console is a delivery channel like the messengers: the outbox keeps its messages
@@ -33,6 +36,7 @@ from bot.outbox import quiet_hours_hold
 from storage import outbox
 
 CHANNEL = "console"
+POLL_SECONDS = 2.0  # interactive mode: how often to look for messages while waiting
 
 
 def inbound_from_json(line: dict[str, Any], user_id: str, name: str | None) -> Inbound:
@@ -103,22 +107,26 @@ async def run_jsonl(
             out.write('{"waiting": true}\n')
             out.flush()
             continue
-        reply = await engine.handle(inbound_from_json(line, user_id, name))
-        for message in reply.messages:
-            out.write(message_json(message, engine.services.data_dir) + "\n")
+        data_dir = engine.services.data_dir
+        # What arrived while the user was away comes first, as a messenger would have
+        # shown it already; then the reply; then anything this very step queued.
         for message in await delivered(engine, user_id):
-            out.write(message_json(message, engine.services.data_dir, queued=True) + "\n")
+            out.write(message_json(message, data_dir, queued=True) + "\n")
+        if "poll" not in line:  # {"poll": true}: only look for new messages
+            reply = await engine.handle(inbound_from_json(line, user_id, name))
+            for message in reply.messages:
+                out.write(message_json(message, data_dir) + "\n")
+            for message in await delivered(engine, user_id):
+                out.write(message_json(message, data_dir, queued=True) + "\n")
         out.write('{"waiting": true}\n')
         out.flush()
 
 
 async def run_interactive(engine: Engine, user_id: str, name: str | None) -> None:
     texts = engine.services.texts
-    reply = await engine.handle(Inbound(CHANNEL, user_id, Kind.START, display_name=name))
-    while True:
-        shown = [(m, False) for m in reply.messages]
-        shown += [(m, True) for m in await delivered(engine, user_id)]
-        for message, queued in shown:
+
+    def show(messages: list[Outbound], *, queued: bool = False) -> None:
+        for message in messages:
             if queued:
                 print(texts("console.queued"))
             if message.image:
@@ -127,8 +135,20 @@ async def run_interactive(engine: Engine, user_id: str, name: str | None) -> Non
             if message.document is not None:
                 print(f"[📎 {save_document(message.document, engine.services.data_dir)}]")
             print()
+
+    reply = await engine.handle(Inbound(CHANNEL, user_id, Kind.START, display_name=name))
+    while True:
+        show(reply.messages)
+        show(await delivered(engine, user_id), queued=True)
+        typing = asyncio.ensure_future(asyncio.to_thread(input, "> "))
+        while not typing.done():  # messages due while the user reads arrive on their own
+            await asyncio.wait({typing}, timeout=POLL_SECONDS)
+            if not typing.done() and (queued := await delivered(engine, user_id)):
+                print()
+                show(queued, queued=True)
+                print("> ", end="", flush=True)
         try:
-            typed = await asyncio.to_thread(input, "> ")
+            typed = typing.result()
         except (EOFError, KeyboardInterrupt):
             print()
             return
