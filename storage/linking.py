@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import repo
+from storage import repo, resume
 from storage.delivery_models import CodeAttempt, LinkCode
 from storage.models import ChannelAccount, LessonProgress, Person, QuizAttempt
 
@@ -169,6 +169,7 @@ async def merge_people(session: AsyncSession, source: Person, target: Person) ->
     await session.execute(
         update(QuizAttempt).where(QuizAttempt.person_id == source.id).values(person_id=target.id)
     )
+    await resume.move(session, source.id, target.id)
     await session.execute(
         update(ChannelAccount)
         .where(ChannelAccount.person_id == source.id)

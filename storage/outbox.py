@@ -192,3 +192,37 @@ async def tally(session: AsyncSession, broadcast_id: int) -> dict[str, int]:
         .group_by(OutboxMessage.status)
     )
     return {status: int(count) for status, count in rows}
+
+
+async def take_for_account(
+    session: AsyncSession,
+    *,
+    channel: str,
+    external_id: str,
+    now: datetime,
+    held_kinds: Sequence[str] = (),
+) -> list[OutboxMessage]:
+    """Due rows for one account, marked sent: for a channel that delivers when its
+    user is present (the console shows them between inputs). The same rules as the
+    worker: expired rows are dropped, `held_kinds` wait; a row is taken by one
+    conditional UPDATE, so two sessions of one account never both show it."""
+    mine = and_(OutboxMessage.channel == channel, OutboxMessage.external_id == external_id)
+    await session.execute(
+        update(OutboxMessage)
+        .where(mine, OutboxMessage.status == "pending", OutboxMessage.expires_at <= now)
+        .values(status="expired")
+    )
+    due = and_(mine, OutboxMessage.status == "pending", OutboxMessage.not_before <= now)
+    if held_kinds:
+        due = and_(due, OutboxMessage.kind.not_in(list(held_kinds)))
+    rows = list(await session.scalars(select(OutboxMessage).where(due).order_by(OutboxMessage.id)))
+    taken = []
+    for row in rows:
+        result = await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row.id, OutboxMessage.status == "pending")
+            .values(status="sent", sent_at=now, attempts=OutboxMessage.attempts + 1)
+        )
+        if result.rowcount == 1:
+            taken.append(row)
+    return taken

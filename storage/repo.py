@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import resume
 from storage.models import (
     ChannelAccount,
     ConsentRecord,
@@ -160,6 +161,7 @@ async def forget_person(session: AsyncSession, person: Person, at: datetime) -> 
     from storage.team_repo import forget_team_data  # team features build on this module
 
     await forget_team_data(session, person, at)
+    await resume.drop_all(session, person.id)  # a paused visit names a household
     accounts = await session.scalars(
         select(ChannelAccount).where(ChannelAccount.person_id == person.id)
     )

@@ -26,8 +26,8 @@ from storage.models import (
 )
 from storage.team_models import StaffRole
 
-# Channels a scheduled message can reach (the console has nobody to send to later).
-MESSENGERS = ("telegram", "zalo")
+# Channels a scheduled message can reach (the console shows it when its user is back).
+MESSENGERS = ("telegram", "zalo", "console")
 TEAM_ROLES = ("member", "leader")
 
 

@@ -549,7 +549,9 @@ async def forget_team_data(session: AsyncSession, person: Person, at: datetime) 
 
 
 # Messengers the outbox can deliver to (the console is a local test channel).
-DELIVERABLE_CHANNELS = ("telegram", "zalo")
+# The console delivers too: its messages wait in the outbox until its user opens
+# `hocvuso chat` (bot/channels/console/chat.py).
+DELIVERABLE_CHANNELS = ("telegram", "zalo", "console")
 
 
 def recipients_query(broadcast: Broadcast, village_ids: Sequence[int] | None) -> Select[Any]:

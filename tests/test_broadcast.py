@@ -95,12 +95,13 @@ async def test_compose_preview_confirm_and_send(app, clock):
     preview = admin.last.text
     assert "📣 Thông báo của Xã Hòa An:" in preview and "Mời bà con đến dự!" in preview
     assert "Gửi tới: Thôn Đông, Thôn Tây" in preview
-    # 10 + 10 seeded (+2 who blocked the bot); the admin's console account is no messenger.
-    assert "Số người nhận: 22 người (22 tài khoản Zalo/Telegram)." in preview
+    # 10 + 10 seeded and the admin herself (T01, on the console); 2 blocked the bot.
+    assert "✅ Số người nhận: 21 người (21 tài khoản: 20 Telegram, 1 Máy tính)." in preview
+    assert "⚠️ Không nhận được: 2 người, vì:\n• 2 người đã chặn bot" in preview
     async with app.database.session() as session:
         assert await session.scalar(select(func.count()).select_from(Broadcast)) == 0
     await admin.choose("send")
-    assert "Đang gửi thông báo #1 tới 22 tài khoản" in admin.all_text()
+    assert "Đang gửi thông báo #1 tới 23 tài khoản" in admin.all_text()
     assert admin.last.text.startswith("🏛")
 
     channel = RecordingChannel(blocked=blocked)
@@ -111,7 +112,8 @@ async def test_compose_preview_confirm_and_send(app, clock):
     tally = texts_of(await queued(app, admin, kind="relay"))
     assert tally == [
         "✅ Đã gửi xong thông báo #1.\n"
-        "• Đã gửi: 20\n• Người nhận đã chặn bot: 2\n• Gửi không được: 0"
+        "• Đã gửi: 20\n• Người nhận đã chặn bot: 2\n• Gửi không được: 0\n"
+        "• Đang chờ người nhận mở hocvuso chat (máy tính): 1"
     ]
     async with app.database.session() as session:
         broadcast = await session.scalar(select(Broadcast))
@@ -119,7 +121,7 @@ async def test_compose_preview_confirm_and_send(app, clock):
             select(AuditEntry).where(AuditEntry.action == "broadcast.confirm")
         )
     assert broadcast.finished_at is not None and broadcast.village_codes == ["T01", "T02"]
-    assert entry.detail["accounts"] == 22
+    assert entry.detail["accounts"] == 23
 
 
 async def test_an_announcement_confirmed_at_night_says_it_waits_for_the_morning(app, clock):

@@ -345,4 +345,5 @@ async def test_progress_says_start_before_any_lesson_and_continue_after(app):
     lesson = first_lesson(app)
     await chat.choose(f"l:{lesson.id}")
     await chat.text("/tiendo")
-    assert chat.last.choices[0].label == f"▶ Học tiếp: {lesson.title}"
+    # It names the place it reopens: the card the resident stopped on.
+    assert chat.last.choices[0].label == f"▶ Học tiếp: {lesson.title}, thẻ 1/{len(lesson.cards)}"

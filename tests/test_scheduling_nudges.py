@@ -182,14 +182,23 @@ async def test_no_nudge_for_those_done_blocked_deleted_or_active_today(app, cloc
     leaver = await resident(app, "leaver")
     await leaver.text("/xoadulieu")
     await leaver.choose("yes")
-    console = Chat(app, user="console-1")  # no messenger to reach them on later
-    await console.onboard()
     busy = await resident(app, "busy")
     clock.now = SATURDAY_19H - timedelta(hours=2)
     await busy.text("/menu")  # already used the bot today
     run = await nudge_at(app, clock, SATURDAY_19H)
     assert (run.due, run.enqueued, run.finished) == (1, 0, 1)
     assert await outbox(app, "nudge") == []
+
+
+async def test_a_console_resident_is_reminded_like_a_messenger_one(app, clock):  # noqa: F811
+    """The console is a delivery channel: `hocvuso chat` shows the reminder when due."""
+    console = Chat(app, user="console-1")
+    await console.onboard()
+    clock.now = SATURDAY_19H - timedelta(days=1)
+    run = await nudge_at(app, clock, SATURDAY_19H)
+    assert (run.due, run.enqueued) == (1, 1)
+    rows = await outbox(app, "nudge")
+    assert [(r.channel, r.external_id) for r in rows] == [("console", "console-1")]
 
 
 @sqlite_only

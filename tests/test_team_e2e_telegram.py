@@ -284,7 +284,7 @@ async def test_role_matrix_cases_over_telegram(db_url, tmp_path, clock):
         await bot.say(ADMIN, "Chiều nay họp thôn lúc 14 giờ.")
         await bot.press(ADMIN, t("broadcast.image_none"))
         await bot.press(ADMIN, t("broadcast.target_all", commune="Xã Hòa An"))
-        assert "Số người nhận: 2 người (2 tài khoản Zalo/Telegram)." in bot.text(ADMIN)
+        assert "✅ Số người nhận: 2 người (2 tài khoản: 2 Telegram)." in bot.text(ADMIN)
         await bot.press(ADMIN, t("broadcast.send"))
         await bot.drain()
         assert "📣 Thông báo của Xã Hòa An:\n\nChiều nay họp thôn lúc 14 giờ." in bot.fake.texts(

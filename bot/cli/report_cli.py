@@ -240,8 +240,12 @@ def demo_data(
                     first_ids=await demo.next_ids(conn),
                 )
                 await demo.write_rows(conn, rows)
+                accounts = await demo.add_console_accounts(
+                    conn, commune_id, built.engine.services.clock()
+                )
             counts = c("demo_counts", **{name: num(rows.count(name)) for name in demo.COLUMNS})
             typer.echo(c("demo_done", commune=commune.name, seed=seed, counts=counts))
+            typer.echo(c("demo_console", count=num(accounts), prefix=demo.CONSOLE_PREFIX))
             return 0
         finally:
             await built.close()

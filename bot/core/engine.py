@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import InterfaceError as SAInterfaceError
 
-from bot.core import screens
+from bot.core import resume, screens
 from bot.core.context import Context, Services
 from bot.core.matching import understand
 from bot.core.messages import Choice, Inbound, Kind, Outbound, Reply
@@ -96,6 +96,15 @@ class Engine:
             # First contact without /start (Zalo always, Telegram sometimes).
             await self._start(ctx, None)
             return
+        if not text.startswith("/"):
+            # Content edited or removed under the resident (a quiz shortened while they
+            # were on its last question): the input was meant for a screen that no
+            # longer exists, so say so once and show its fresh version instead.
+            redirect = await screens.stale_redirect(ctx, state["name"], state.get("args", {}))
+            if redirect is not None:
+                ctx.say(ctx.t(redirect.notice_key))
+                ctx.goto(redirect.name, **redirect.args)
+                return
         if inbound.kind is Kind.MEDIA:
             ctx.say(ctx.t("common.media"))
             return
@@ -169,6 +178,12 @@ class Engine:
         name, args = ctx.next_screen
         if name in NEEDS_PERSON and ctx.person is None:
             name, args = "menu", {}
+        for _ in range(3):  # a redirect leads to a fresh screen; the bound is a guard
+            redirect = await screens.stale_redirect(ctx, name, args)
+            if redirect is None:
+                break
+            ctx.say(ctx.t(redirect.notice_key))
+            name, args = redirect.name, redirect.args
         view = await self.screens[name].render(ctx, args)
         ctx.out.append(view)
         ctx.account.screen = {
@@ -176,4 +191,5 @@ class Engine:
             "args": args,
             "offered": [[choice.id, choice.label] for choice in view.choices],
         }
+        await resume.remember(ctx, name, args)
         return ctx.out

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.programme import PROGRAMME_COMPLETED, completes_programme
 from bot.reports.periods import TZ
 from bot.reports.texts import ReportTexts
-from storage.models import ParticipationEvent, Person, Team, Village
+from storage.models import ChannelAccount, ParticipationEvent, Person, Team, Village
 from storage.team_models import (
     VISIT_SERVICES,
     AssistedLearning,
@@ -491,6 +491,44 @@ async def write_rows(conn: AsyncConnection, rows: DemoRows, *, chunk: int = 20_0
             batch = [dict(zip(columns, row, strict=True)) for row in data[offset : offset + chunk]]
             await conn.execute(insert(table), batch)
     await fix_sequences(conn)
+
+
+CONSOLE_PREFIX = "demo-"
+
+
+async def add_console_accounts(conn: AsyncConnection, commune_id: int, now: datetime) -> int:
+    """A console account `demo-<person id>` for every live person of the commune who has
+    none, so that the demo's broadcasts, reminders and digests have somebody to reach:
+    `hocvuso chat --user demo-<id>` talks as that person and sees what was sent to them.
+    Returns how many were added."""
+    has_account = select(ChannelAccount.id).where(ChannelAccount.person_id == Person.id)
+    ids = list(
+        await conn.scalars(
+            select(Person.id)
+            .where(
+                Person.commune_id == commune_id,
+                Person.deleted_at.is_(None),
+                Person.merged_into_person_id.is_(None),
+                ~has_account.exists(),
+            )
+            .order_by(Person.id)
+        )
+    )
+    rows = [
+        {
+            "channel": "console",
+            "external_id": f"{CONSOLE_PREFIX}{pid}",
+            "person_id": pid,
+            "screen": {},
+            "active": True,
+            "created_at": now,
+            "last_seen_at": now,
+        }
+        for pid in ids
+    ]
+    for offset in range(0, len(rows), 5_000):
+        await conn.execute(insert(ChannelAccount), rows[offset : offset + 5_000])
+    return len(rows)
 
 
 async def fix_sequences(conn: AsyncConnection) -> None:

@@ -40,6 +40,7 @@ LOW_WATER = 200
 MILESTONES = (25, 50, 75)  # percent done at which the admin hears how it goes
 MIN_FOR_PROGRESS = 200  # smaller broadcasts only get the final tally
 POLL_SECONDS = 1.0
+CONSOLE = "console"
 WAITING = ("pending", "sending")
 
 
@@ -169,10 +170,14 @@ class Progress:
     sent: int
     blocked: int
     failed: int
+    # Console rows wait in the outbox until their user opens `hocvuso chat`, like a
+    # mailbox: handed over as far as the broadcast is concerned, so they neither hold
+    # back the next batch nor keep the broadcast open.
+    in_console: int = 0
 
     @property
     def done(self) -> int:
-        return self.sent + self.blocked + self.failed
+        return self.sent + self.blocked + self.failed + self.in_console
 
     @property
     def percent(self) -> int:
@@ -182,13 +187,24 @@ class Progress:
 async def progress(session: AsyncSession, broadcast: Broadcast) -> Progress:
     tally = await outbox.tally(session, broadcast.id)
     unqueued = await remaining(session, broadcast)
+    in_console = int(
+        await session.scalar(
+            select(func.count()).where(
+                OutboxMessage.broadcast_id == broadcast.id,
+                OutboxMessage.channel == CONSOLE,
+                OutboxMessage.status == "pending",
+            )
+        )
+        or 0
+    )
     return Progress(
         total=sum(tally.values()) + unqueued,
         unqueued=unqueued,
-        waiting=sum(tally.get(s, 0) for s in WAITING),
+        waiting=sum(tally.get(s, 0) for s in WAITING) - in_console,
         sent=tally.get("sent", 0),
         blocked=tally.get("blocked", 0),
         failed=tally.get("failed", 0),
+        in_console=in_console,
     )
 
 
@@ -230,19 +246,16 @@ async def step_one(
             .values(finished_at=now)
         )
         if closed.rowcount == 1:
-            await _tell_admin(
-                session,
-                broadcast,
-                texts(
-                    "broadcast.done",
-                    id=broadcast.id,
-                    sent=fmt(state.sent),
-                    blocked=fmt(state.blocked),
-                    failed=fmt(state.failed),
-                ),
-                f"bcdone:{broadcast.id}",
-                now,
+            text = texts(
+                "broadcast.done",
+                id=broadcast.id,
+                sent=fmt(state.sent),
+                blocked=fmt(state.blocked),
+                failed=fmt(state.failed),
             )
+            if state.in_console:
+                text += "\n" + texts("broadcast.done_console", waiting=fmt(state.in_console))
+            await _tell_admin(session, broadcast, text, f"bcdone:{broadcast.id}", now)
 
 
 async def step(database: Database, texts: Texts, now: datetime) -> int:

@@ -32,6 +32,24 @@ class Screen(Protocol):
     async def choose(self, ctx: Context, args: dict[str, Any], choice_id: str) -> None: ...
 
 
+@dataclass(frozen=True)
+class Redirect:
+    """Where to go instead of a stored screen whose content changed or disappeared,
+    with the catalog key of the one sentence that tells the resident why."""
+
+    notice_key: str
+    name: str
+    args: dict[str, Any]
+
+
+async def stale_redirect(ctx: Context, name: str, args: dict[str, Any]) -> Redirect | None:
+    """A screen built on content (a lesson card, a quiz question) may define
+    `stale(ctx, args) -> Redirect | None`; the engine asks it before acting on a stored
+    screen and before showing one, so edited content never meets an old position."""
+    check = getattr(REGISTRY.get(name), "stale", None)
+    return await check(ctx, args) if check is not None else None
+
+
 Guard = Callable[[Context], Awaitable[bool]]
 TextHook = Callable[[Context, str, dict[str, Any]], Awaitable[bool]]
 StartHook = Callable[[Context, str], Awaitable[bool]]

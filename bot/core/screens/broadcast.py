@@ -17,7 +17,7 @@ from bot.core.screens.reminders import hour_label
 from bot.core.screens.team import refused
 from bot.core.screens.typed import accepts_text
 from bot.team import broadcast_service
-from storage import repo, team_repo
+from storage import reach, repo, team_repo
 from storage.delivery_models import Broadcast
 from storage.models import Village
 
@@ -183,6 +183,42 @@ def _draft_broadcast(ctx: Context, args: dict[str, Any]) -> Broadcast:
     )
 
 
+def _reach_lines(ctx: Context, found: reach.Reach) -> str:
+    """Who receives it, on which channels, and who does not and why."""
+    fmt = broadcast_service.fmt
+    if not found.registered and not found.no_village:
+        return ctx.t("broadcast.no_recipients")
+    lines = []
+    if found.reachable:
+        channels = ", ".join(
+            ctx.t("broadcast.reach_channel", n=fmt(n), channel=ctx.t(f"channels.{channel}"))
+            for channel, n in sorted(found.accounts.items(), key=lambda item: -item[1])
+        )
+        lines.append(
+            ctx.t(
+                "broadcast.reach_ok",
+                people=fmt(found.reachable),
+                accounts=fmt(sum(found.accounts.values())),
+                channels=channels,
+            )
+        )
+    elif found.registered:
+        lines.append(ctx.t("broadcast.reach_none", registered=fmt(found.registered)))
+    else:
+        lines.append(ctx.t("broadcast.no_recipients"))
+    if found.unreachable:
+        lines.append(ctx.t("broadcast.reach_missing", people=fmt(found.unreachable)))
+        unit = ctx.services.commune.unit_label
+        for key, n in (
+            ("broadcast.reach_blocked", found.blocked),
+            ("broadcast.reach_no_account", found.no_account),
+            ("broadcast.reach_no_village", found.no_village),
+        ):
+            if n:
+                lines.append(ctx.t(key, n=fmt(n), unit=unit))
+    return "\n".join(lines)
+
+
 @screen
 class PreviewScreen:
     name = "bc_preview"
@@ -191,7 +227,10 @@ class PreviewScreen:
         if not await can(ctx, ACTION) or not args.get("text"):
             return refused(ctx)
         draft = _draft_broadcast(ctx, args)
-        people, accounts = await team_repo.count_recipients(ctx.session, draft)
+        village_ids = await team_repo.village_ids_for_codes(
+            ctx.session, draft.commune_id, draft.village_codes
+        )
+        found = await reach.of_residents(ctx.session, draft.commune_id, village_ids)
         message = await broadcast_service.announcement(ctx.session, ctx.t, draft)
         image_line = (
             ctx.t("broadcast.preview_image", image=draft.image) + "\n" if draft.image else ""
@@ -201,17 +240,14 @@ class PreviewScreen:
             message=message.text,
             image_line=image_line,
             target=await self._target(ctx, draft),
-            people=broadcast_service.fmt(people),
-            accounts=broadcast_service.fmt(accounts),
+            reach=_reach_lines(ctx, found),
         )
         choices = []
-        if accounts:
+        if found.reachable:
             note = _quiet_note(ctx)
             choices.append(ctx.choice("send", "broadcast.send_later" if note else "broadcast.send"))
             if note:
                 text += "\n" + note
-        else:
-            text += "\n" + ctx.t("broadcast.no_recipients")
         choices += [ctx.choice("edit", "broadcast.edit"), cancel_choice(ctx)]
         return Outbound(text, tuple(choices))
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from bot.content.model import Lesson
+from bot.content.revision import lesson_revision
+from bot.core import resume
 from bot.core.context import Context
 from bot.core.messages import Choice, Outbound
-from bot.core.screens import MENU_ENTRIES, command, screen
+from bot.core.screens import MENU_ENTRIES, Redirect, command, screen, stale_redirect
 from storage import repo
 from storage.models import LessonProgress
 
@@ -40,6 +42,29 @@ def menu_choice(ctx: Context) -> Choice:
     return ctx.choice("menu", "menu.back")
 
 
+async def continue_choice(
+    ctx: Context, lesson: Lesson, progress: dict[str, LessonProgress]
+) -> Choice:
+    """ "Học bài" for a lesson not begun; "Học tiếp" naming the card or question it
+    reopens when the resident stopped part-way (and that place is still valid)."""
+    if lesson.id not in progress:
+        return ctx.choice(f"l:{lesson.id}", "menu.start_lesson", title=lesson.title)
+    point = await resume.paused(ctx, resume.lesson_slot(lesson.id))
+    if point is not None and await stale_redirect(ctx, *point) is None:
+        name, args = point
+        if name == "quiz":
+            total = len(ctx.services.curriculum.quizzes[lesson.id].questions)
+            n = int(args["q"]) + 1
+            return ctx.choice(
+                f"l:{lesson.id}", "resume.continue_question", title=lesson.title, n=n, total=total
+            )
+        n, total = int(args.get("card", 0)) + 1, len(lesson.cards)
+        return ctx.choice(
+            f"l:{lesson.id}", "resume.continue_card", title=lesson.title, n=n, total=total
+        )
+    return ctx.choice(f"l:{lesson.id}", "menu.continue", title=lesson.title)
+
+
 @screen
 class MenuScreen:
     name = "menu"
@@ -49,8 +74,7 @@ class MenuScreen:
         choices: list[Choice] = []
         upcoming = next_lesson(ctx, progress)
         if upcoming is not None:
-            key = "menu.continue" if upcoming.id in progress else "menu.start_lesson"
-            choices.append(ctx.choice(f"l:{upcoming.id}", key, title=upcoming.title))
+            choices.append(await continue_choice(ctx, upcoming, progress))
         choices += [
             ctx.choice("catalogue", "menu.catalogue"),
             ctx.choice("progress", "menu.progress"),
@@ -139,8 +163,15 @@ class TopicScreen:
             ctx.goto(choice_id)
 
 
+def first_card(lesson: Lesson) -> dict[str, Any]:
+    return {"lesson": lesson.id, "card": 0, "rev": lesson_revision(lesson)}
+
+
 async def open_lesson(ctx: Context, lesson_id: str) -> None:
-    if lesson_id not in ctx.services.curriculum.lessons:
+    """Open a lesson where the resident left it (a card, or a question of its quiz),
+    else at its first card."""
+    lesson = ctx.services.curriculum.lessons.get(lesson_id)
+    if lesson is None:
         ctx.say(ctx.t("common.stale"))
         ctx.goto("catalogue")
         return
@@ -153,12 +184,27 @@ async def open_lesson(ctx: Context, lesson_id: str) -> None:
                 )
             )
             await ctx.record("lesson_started", lesson_id=lesson_id)
-    ctx.goto("lesson", lesson=lesson_id, card=0)
+    point = await resume.paused(ctx, resume.lesson_slot(lesson_id))
+    if point is not None and point[1].get("lesson") == lesson_id:
+        ctx.goto(point[0], **point[1])  # checked against today's content before showing
+    else:
+        ctx.goto("lesson", **first_card(lesson))
 
 
 @screen
 class LessonScreen:
     name = "lesson"
+
+    async def stale(self, ctx: Context, args: dict[str, Any]) -> Redirect | None:
+        lesson = ctx.services.curriculum.lessons.get(str(args.get("lesson", "")))
+        if lesson is None:
+            return Redirect("resume.removed", "catalogue", {})
+        rev = args.get("rev")  # absent on screens stored before revisions existed
+        card = args.get("card", 0)
+        in_range = isinstance(card, int) and 0 <= card < len(lesson.cards)
+        if not in_range or (rev is not None and rev != lesson_revision(lesson)):
+            return Redirect("resume.updated", self.name, first_card(lesson))
+        return None
 
     async def render(self, ctx: Context, args: dict[str, Any]) -> Outbound:
         lesson = ctx.services.curriculum.lessons[args["lesson"]]
@@ -191,7 +237,7 @@ class LessonScreen:
             if index == len(lesson.cards) - 1:
                 await self._complete(ctx, lesson.id)
             await self._remember(ctx, lesson.id, index)
-            ctx.goto(self.name, lesson=lesson.id, card=index)
+            ctx.goto(self.name, lesson=lesson.id, card=index, rev=lesson_revision(lesson))
         elif choice_id == "quiz":
             from bot.core.screens.quiz import new_attempt  # quiz imports this module
 
@@ -235,8 +281,7 @@ class ProgressScreen:
         choices = []
         upcoming = next_lesson(ctx, progress)
         if upcoming is not None:
-            key = "menu.continue" if upcoming.id in progress else "menu.start_lesson"
-            choices.append(ctx.choice(f"l:{upcoming.id}", key, title=upcoming.title))
+            choices.append(await continue_choice(ctx, upcoming, progress))
         choices.append(menu_choice(ctx))
         return Outbound("\n".join(lines), tuple(choices))
 
@@ -250,3 +295,6 @@ class ProgressScreen:
 command("menu", "menu")
 command("baihoc", "catalogue")
 command("tiendo", "progress", needs_person=True)
+
+
+resume.resumable(LessonScreen.name, lambda args: resume.lesson_slot(str(args.get("lesson", ""))))

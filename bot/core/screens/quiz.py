@@ -6,10 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from bot import programme
+from bot.content.model import Quiz
+from bot.content.revision import quiz_revision
+from bot.core import resume
 from bot.core.context import Context
 from bot.core.messages import Choice, Outbound
-from bot.core.screens import screen
-from bot.core.screens.learning import menu_choice, open_lesson
+from bot.core.screens import Redirect, screen
+from bot.core.screens.learning import first_card, menu_choice, open_lesson
 from storage import repo
 from storage.models import QuizAttempt
 
@@ -29,12 +32,43 @@ def new_attempt(ctx: Context, lesson_id: str) -> dict[str, Any]:
         "orders": orders,
         "answers": [],
         "started": ctx.now.isoformat(),
+        "rev": quiz_revision(quiz),
     }
+
+
+def _fits(quiz: Quiz, args: dict[str, Any]) -> bool:
+    """Whether an attempt's position, option orders and answers point into `quiz`."""
+    try:
+        index, orders, answers = int(args["q"]), args["orders"], args["answers"]
+        return (
+            0 <= index < len(quiz.questions)
+            and len(answers) == index
+            and len(orders) == len(quiz.questions)
+            and all(
+                sorted(order) == list(range(len(question.options)))
+                for order, question in zip(orders, quiz.questions, strict=True)
+            )
+        )
+    except (KeyError, TypeError, ValueError):
+        return False
 
 
 @screen
 class QuizScreen:
     name = "quiz"
+
+    async def stale(self, ctx: Context, args: dict[str, Any]) -> Redirect | None:
+        """The quiz was edited (or removed) since this attempt began: the attempt
+        cannot go on, so it starts again on today's questions. Nothing was recorded
+        for it yet; finished attempts stay as they were."""
+        lesson_id = str(args.get("lesson", ""))
+        quiz = ctx.services.curriculum.quizzes.get(lesson_id)
+        if lesson_id not in ctx.services.curriculum.lessons or quiz is None:
+            return Redirect("resume.removed", "catalogue", {})
+        rev = args.get("rev")  # absent on attempts begun before revisions existed
+        if (rev is not None and rev != quiz_revision(quiz)) or not _fits(quiz, args):
+            return Redirect("resume.updated", self.name, new_attempt(ctx, lesson_id))
+        return None
 
     async def render(self, ctx: Context, args: dict[str, Any]) -> Outbound:
         quiz = ctx.services.curriculum.quizzes[args["lesson"]]
@@ -52,7 +86,11 @@ class QuizScreen:
         quiz = ctx.services.curriculum.quizzes[args["lesson"]]
         index = int(args["q"])
         question = quiz.questions[index]
-        original = args["orders"][index][int(choice_id[1:])]
+        shown = int(choice_id[1:]) if choice_id[1:].isdigit() else -1
+        if not choice_id.startswith("a") or not 0 <= shown < len(args["orders"][index]):
+            ctx.say(ctx.t("common.stale"))
+            return
+        original = args["orders"][index][shown]
         correct = original == question.correct_index
         right_text = question.options[question.correct_index].text
         if correct:
@@ -84,6 +122,7 @@ class QuizScreen:
                 )
             )
             await ctx.record("quiz_passed" if passed else "quiz_failed", lesson_id=lesson_id)
+            await resume.forget(ctx, resume.lesson_slot(lesson_id))  # done: no place to resume
             if passed:
                 core = ctx.services.curriculum.core_lesson_ids()
                 await programme.record_pass(
@@ -100,6 +139,14 @@ class QuizScreen:
 @screen
 class QuizResultScreen:
     name = "quiz_result"
+
+    async def stale(self, ctx: Context, args: dict[str, Any]) -> Redirect | None:
+        """The score shown is the one recorded; only a lesson gone altogether moves on."""
+        lesson_id = str(args.get("lesson", ""))
+        curriculum = ctx.services.curriculum
+        if lesson_id not in curriculum.lessons or lesson_id not in curriculum.quizzes:
+            return Redirect("resume.removed", "catalogue", {})
+        return None
 
     async def render(self, ctx: Context, args: dict[str, Any]) -> Outbound:
         curriculum = ctx.services.curriculum
@@ -130,6 +177,9 @@ class QuizResultScreen:
         elif choice_id == "retry":
             ctx.goto("quiz", **new_attempt(ctx, args["lesson"]))
         elif choice_id == "reread":
-            ctx.goto("lesson", lesson=args["lesson"], card=0)
+            ctx.goto("lesson", **first_card(ctx.services.curriculum.lessons[args["lesson"]]))
         else:
             ctx.goto("menu")
+
+
+resume.resumable(QuizScreen.name, lambda args: resume.lesson_slot(str(args.get("lesson", ""))))

@@ -19,7 +19,6 @@ from bot.core.messages import Choice, Outbound
 from bot.core.screens import command, screen, text_hook
 from bot.core.screens.learning import menu_choice, open_lesson
 from config.settings import SchedulerSettings
-from storage import repo
 from storage import scheduling_repo as sched_repo
 
 # Screens a nudge may take the place of: nothing is being typed or decided there.
@@ -198,11 +197,7 @@ class NudgeScreen:
         if resume.get("args", {}).get("lesson") == lesson_id:
             ctx.goto(resume["name"], **resume["args"])  # back where they stopped
             return
-        await open_lesson(ctx, lesson_id)
-        if ctx.person is not None:
-            row = await repo.get_progress(ctx.session, ctx.person.id, lesson_id)
-            if row is not None and row.card_index > 0:
-                ctx.goto("lesson", lesson=lesson_id, card=row.card_index)
+        await open_lesson(ctx, lesson_id)  # opens the paused card or quiz question, if any
 
 
 def nudge_args(lesson_id: str, started: bool, current: dict[str, Any]) -> dict[str, Any] | None:

@@ -51,7 +51,13 @@ class TeamScreen:
         open_count = await team_repo.count_open_questions(
             ctx.session, commune_id=ctx.services.commune.id, team_id=grant.team_id
         )
-        choices = [
+        from bot.core.screens.team_visits import paused_visit  # it imports this module
+
+        choices = []
+        paused = await paused_visit(ctx)
+        if paused is not None:  # a visit entry left half-done comes first
+            choices.append(ctx.choice("resume_visit", "resume.visit_continue", household=paused[2]))
+        choices += [
             ctx.choice("referral", "team.referral"),
             ctx.choice("visit", "team.visit"),
             ctx.choice("assisted", "team.assisted"),
@@ -76,7 +82,15 @@ class TeamScreen:
         grant = await team_grant(ctx)
         if grant is None or not await require(ctx, "team_tools"):
             return
-        if choice_id == "referral":
+        if choice_id == "resume_visit":
+            from bot.core.screens.team_visits import paused_visit  # it imports this module
+
+            paused = await paused_visit(ctx)
+            if paused is None:
+                ctx.goto(self.name)
+            else:
+                ctx.goto(paused[0], **paused[1])
+        elif choice_id == "referral":
             ctx.goto("team_referral")
         elif choice_id in ("visit", "assisted"):
             ctx.goto("team_household", purpose=choice_id, page=0)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.core import resume
 from bot.core.context import Context
 from bot.core.matching import fold
 from bot.core.messages import Choice, Outbound
@@ -24,8 +25,27 @@ MAX_NOTE = 500
 MAX_LABEL = 40
 
 
+VISIT_SLOT = "visit"  # one half-done visit entry per member, reopened from /to
+
+
 def cancel_choice(ctx: Context) -> Choice:
     return ctx.choice("cancel", "team.cancel")
+
+
+async def paused_visit(ctx: Context) -> tuple[str, dict[str, Any], str] | None:
+    """The member's half-done visit entry (screen, args, household label), if its
+    household is still theirs to log."""
+    point = await resume.paused(ctx, VISIT_SLOT)
+    if point is None:
+        return None
+    household = await _shown_household(ctx, point[1], "log_visit")
+    return None if household is None else (point[0], point[1], _label(household))
+
+
+async def _visit_cancelled(ctx: Context) -> None:
+    await resume.forget(ctx, VISIT_SLOT)
+    ctx.say(ctx.t("team.cancelled"))
+    ctx.goto("team")
 
 
 async def _household(ctx: Context, household_id: Any, action: str) -> Household | None:
@@ -180,8 +200,7 @@ class VisitServicesScreen:
 
     async def choose(self, ctx: Context, args: dict[str, Any], choice_id: str) -> None:
         if choice_id == "cancel":
-            ctx.say(ctx.t("team.cancelled"))
-            ctx.goto("team")
+            await _visit_cancelled(ctx)
             return
         household = await _household(ctx, args.get("household"), "log_visit")
         if household is None:
@@ -217,8 +236,7 @@ class VisitNoteScreen:
         if choice_id == "skip":
             await save_visit(ctx, args, None)
         else:
-            ctx.say(ctx.t("team.cancelled"))
-            ctx.goto("team")
+            await _visit_cancelled(ctx)
 
     async def typed(self, ctx: Context, args: dict[str, Any], text: str) -> None:
         if len(text) > MAX_NOTE:
@@ -248,6 +266,7 @@ async def save_visit(ctx: Context, args: dict[str, Any], note: str | None) -> No
     )
     ctx.session.add(visit)
     await ctx.session.flush()
+    await resume.forget(ctx, VISIT_SLOT)
     asked = await verification.ask_household(ctx.session, ctx.t, ctx.services.tz, visit, ctx.now)
     text = ctx.t(
         "team.visit_saved",
@@ -334,3 +353,7 @@ class AssistedLessonScreen:
             )
         )
         ctx.goto("team")
+
+
+resume.resumable(VisitServicesScreen.name, lambda args: VISIT_SLOT)
+resume.resumable(VisitNoteScreen.name, lambda args: VISIT_SLOT)
