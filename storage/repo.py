@@ -150,23 +150,6 @@ async def quiz_attempt_count(session: AsyncSession, person_id: int) -> int:
     )
 
 
-async def forget_person(session: AsyncSession, person: Person, at: datetime) -> None:
-    """Erase what identifies a person; the pseudonymous id keeps anonymous counts right."""
-    person.display_name = None
-    person.phone = None
-    person.age_group = None
-    person.source = None
-    person.deleted_at = at
-    from storage.team_repo import forget_team_data  # team features build on this module
-
-    await forget_team_data(session, person, at)
-    accounts = await session.scalars(
-        select(ChannelAccount).where(ChannelAccount.person_id == person.id)
-    )
-    for account in accounts:
-        await session.delete(account)
-
-
 async def team_id_by_code(session: AsyncSession, commune_id: int, code: str) -> int | None:
     return await session.scalar(
         select(Team.id).where(Team.commune_id == commune_id, Team.code == code)
