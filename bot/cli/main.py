@@ -64,7 +64,7 @@ def run(
     settings = common.settings_or_exit(config)
     common.setup_logging()
     try:
-        asyncio.run(common.guarded(serve(settings, role)))  # type: ignore[arg-type]
+        asyncio.run(common.guarded(serve(settings, role), settings))  # type: ignore[arg-type]
     except common.StartupError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
@@ -90,10 +90,15 @@ def content_check(
 @app.command()
 def migrate(config: Path | None = ConfigOption) -> None:
     """Create or upgrade the database schema (Alembic)."""
+    from bot.startup import DATABASE_ERRORS, DatabaseStartupError, explain
     from storage.db import run_migrations
 
     settings = common.settings_or_exit(config)
-    run_migrations(settings.database_url)
+    try:
+        run_migrations(settings.database_url)
+    except DATABASE_ERRORS as exc:
+        typer.echo(explain(DatabaseStartupError(settings.database_url, exc)), err=True)
+        raise typer.Exit(2) from None
     typer.echo("database is up to date")
 
 
