@@ -19,7 +19,13 @@ from config.commune import CommuneFileError
 from config.settings import Settings, SettingsError
 
 # Errors of the database driver or the file system met while opening the database.
-DATABASE_ERRORS: tuple[type[BaseException], ...] = (SQLAlchemyError, OSError, TimeoutError)
+# (ImportError: the URL names a driver that is not installed.)
+DATABASE_ERRORS: tuple[type[BaseException], ...] = (
+    SQLAlchemyError,
+    OSError,
+    TimeoutError,
+    ImportError,
+)
 READ_ONLY_SIGNS = ("readonly", "read-only", "unable to open database", "disk is full", "permission")
 BIND_ERRNOS = (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL)
 MAX_DETAIL = 200
@@ -32,6 +38,7 @@ class DatabaseStartupError(Exception):
         super().__init__(f"{safe_url(url)}: {type(error).__name__}")
         self.where = safe_url(url)
         self.error = error
+        self.is_sqlite = url.startswith("sqlite")
 
 
 def safe_url(url: str) -> str:
@@ -63,7 +70,12 @@ def _with_rest(texts: Texts, key: str, lines: list[str], **values: Any) -> str:
 def _database(texts: Texts, fault: DatabaseStartupError) -> str:
     detail = _first_line(fault.error)
     lowered = f"{detail} {fault.error!r}".lower()
-    if isinstance(fault.error, PermissionError) or any(s in lowered for s in READ_ONLY_SIGNS):
+    file_fault = fault.is_sqlite and isinstance(fault.error, OSError)  # no server to reach
+    if (
+        file_fault
+        or isinstance(fault.error, PermissionError)
+        or any(sign in lowered for sign in READ_ONLY_SIGNS)
+    ):
         key = "db_readonly"
     elif isinstance(fault.error, (OSError, TimeoutError)):
         key = "db_unreachable"

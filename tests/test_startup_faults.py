@@ -108,3 +108,26 @@ def test_a_port_in_use_names_the_port(tmp_path):
         first, hint = fault_lines(run(["run"], env, tmp_path))
     assert first == f"Cổng {port} trên 127.0.0.1 đang được chương trình khác dùng (web.port)."
     assert "HOCVUSO_WEB__PORT" in hint
+
+
+def test_database_faults_are_told_apart_and_never_show_a_password():
+    from sqlalchemy.exc import OperationalError
+
+    from bot.startup import DatabaseStartupError, explain
+
+    def said(url: str, error: BaseException) -> list[str]:
+        return explain(DatabaseStartupError(url, error)).splitlines()
+
+    pg = "postgresql+asyncpg://hocvuso:s3cret@db.xa:5432/hocvuso"
+    assert said(pg, ConnectionRefusedError(111, "refused"))[0].startswith("Không kết nối được")
+    assert "s3cret" not in "".join(said(pg, TimeoutError()))
+    wrong_db = OperationalError("SELECT 1", {}, Exception('database "x" does not exist'))
+    [line] = said(pg, wrong_db)
+    assert line.endswith('báo lỗi khi khởi động: database "x" does not exist')
+    sqlite = "sqlite+aiosqlite:////srv/data/hocvuso.sqlite3"
+    readonly = OperationalError("INSERT", {}, Exception("attempt to write a readonly database"))
+    first, _hint = said(sqlite, readonly)
+    assert first.startswith("Không ghi được vào cơ sở dữ liệu /srv/data/hocvuso.sqlite3")
+    assert said(sqlite, FileNotFoundError(2, "No such file"))[0].startswith("Không ghi được")
+    [line] = said("mysql://x@y/z", ModuleNotFoundError("No module named 'MySQLdb'"))
+    assert "MySQLdb" in line
