@@ -7,6 +7,7 @@ lone surrogate)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import unicodedata
 
@@ -20,6 +21,16 @@ from tests.test_telegram_e2e import CHAT, SECRET, account, running
 from tests.test_zalo_e2e import SECRET as ZALO_SECRET
 from tests.test_zalo_e2e import api, run_zalo  # noqa: F401 (api is a fixture)
 
+
+def nested_replies(depth: int) -> dict:
+    """A well-formed Telegram update whose message replies to a message ... `depth` deep."""
+    message: dict = {"message_id": 1, "date": 1, "chat": {"id": 1, "type": "private"}}
+    for n in range(depth):
+        message = {"message_id": n + 2, "date": 1, "chat": {"id": 1, "type": "private"},
+                   "text": "x", "reply_to_message": message}  # fmt: skip
+    return {"update_id": 1, "message": message}
+
+
 HOSTILE_BODIES = {
     "10,000 nested lists": b"[" * 10_000 + b"]" * 10_000,
     "10,000 nested objects in an update": b'{"update_id": 1, "message": '
@@ -27,6 +38,7 @@ HOSTILE_BODIES = {
     + b"1"
     + b"}" * 10_001,
     "100,000 nested objects": b'{"a":' * 100_000,
+    "900 nested replies in a valid update": json.dumps(nested_replies(900)).encode(),
     "not UTF-8": b'\xff\xfe{"update_id": 1}',
     "a lone surrogate string": b'"\\ud800"',
     "a number too long to read": b"1" * 100_000,
