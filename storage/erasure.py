@@ -20,6 +20,7 @@ from storage import repo
 from storage.delivery_models import CodeAttempt, FileDownload, LinkCode, OutboxMessage
 from storage.models import ChannelAccount, Person
 from storage.team_models import AssistedLearning, AuditEntry, StaffRole, SupportVisit, TeamQuestion
+from storage.team_repo import forget_team_data
 
 UNSENT = ("pending", "sending")
 FINISHED = ("sent", "blocked", "failed", "expired")
@@ -41,8 +42,6 @@ async def delete_person_data(
 
 async def erase_person(session: AsyncSession, person: Person, at: datetime) -> None:
     """Clear what identifies `person` everywhere; ids, times and counts stay."""
-    from storage.team_repo import forget_team_data  # builds on storage.repo, like us
-
     merged = await session.scalars(
         select(Person.id).where(Person.merged_into_person_id == person.id)
     )
