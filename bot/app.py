@@ -11,6 +11,7 @@ from bot.core.context import CommuneRef, Services
 from bot.core.engine import Engine
 from bot.core.texts import Texts
 from bot.reports.notes import register as register_report_notes
+from bot.startup import DATABASE_ERRORS, DatabaseStartupError
 from config.commune import load_commune_file
 from config.settings import Settings
 from storage.db import Database
@@ -32,16 +33,23 @@ class App:
 async def build_app(settings: Settings, *, services_overrides: dict | None = None) -> App:
     """Validate everything first (commune file, content), then migrate and sync.
 
-    Raises CommuneFileError, ContentError or SettingsError with readable messages.
+    Raises CommuneFileError, ContentError, SettingsError or DatabaseStartupError, which
+    `bot.startup.explain` turns into one or two readable lines.
     """
     commune_file = load_commune_file(settings.commune_file)
     register_report_notes(commune_file.commune.code, commune_file.report)
     curriculum = load_curriculum(settings.content_dir or default_content_root())
-    database = Database(settings.database_url, echo=settings.database.echo)
+    try:
+        database = Database(settings.database_url, echo=settings.database.echo)
+    except DATABASE_ERRORS as exc:  # a bad URL, or a folder that cannot be made
+        raise DatabaseStartupError(settings.database_url, exc) from exc
     try:
         await database.migrate(core_lessons=curriculum.core_lesson_ids())
         commune = await sync_commune_at_start(database, commune_file)
         ref = CommuneRef(commune.id, commune.code, commune.name, commune.unit_label)
+    except DATABASE_ERRORS as exc:  # unreachable, read-only, full: said in one line
+        await database.dispose()
+        raise DatabaseStartupError(settings.database_url, exc) from exc
     except Exception:
         await database.dispose()
         raise

@@ -10,7 +10,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import resume
 from storage.models import (
     ChannelAccount,
     ConsentRecord,
@@ -149,24 +148,6 @@ async def quiz_attempt_count(session: AsyncSession, person_id: int) -> int:
         )
         or 0
     )
-
-
-async def forget_person(session: AsyncSession, person: Person, at: datetime) -> None:
-    """Erase what identifies a person; the pseudonymous id keeps anonymous counts right."""
-    person.display_name = None
-    person.phone = None
-    person.age_group = None
-    person.source = None
-    person.deleted_at = at
-    from storage.team_repo import forget_team_data  # team features build on this module
-
-    await forget_team_data(session, person, at)
-    await resume.drop_all(session, person.id)  # a paused visit names a household
-    accounts = await session.scalars(
-        select(ChannelAccount).where(ChannelAccount.person_id == person.id)
-    )
-    for account in accounts:
-        await session.delete(account)
 
 
 async def team_id_by_code(session: AsyncSession, commune_id: int, code: str) -> int | None:

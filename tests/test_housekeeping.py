@@ -64,4 +64,4 @@ async def test_old_records_go_and_recent_ones_stay(app, clock):
     assert (run.updates, run.codes, run.downloads) == (1, 2, 1)
     for model in (ProcessedUpdate, LinkCode, CodeAttempt, FileDownload):
         assert await count(app, model) == 1, model.__name__
-    assert (await run_housekeeping(app, now)).as_log() == {"downloads": 0, "codes": 0, "updates": 0}
+    assert set((await run_housekeeping(app, now)).as_log().values()) == {0}

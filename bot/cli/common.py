@@ -1,4 +1,5 @@
-"""Helpers shared by CLI commands: settings and start-up errors shown plainly."""
+"""Helpers shared by CLI commands: settings and start-up faults shown plainly, in one or
+two Vietnamese lines naming what and where (bot/startup.py), with exit code 2."""
 
 from __future__ import annotations
 
@@ -9,9 +10,7 @@ from pathlib import Path
 import typer
 
 from bot.app import App, build_app
-from bot.cli.texts import c
-from bot.content.loader import ContentError
-from config.commune import CommuneFileError
+from bot.startup import explain
 from config.settings import Settings, SettingsError, load_settings
 
 
@@ -19,37 +18,35 @@ def settings_or_exit(config: Path | None) -> Settings:
     try:
         return load_settings(config)
     except SettingsError as exc:
-        typer.echo(f"{c('error_settings')}\n{exc}", err=True)
+        typer.echo(explain(exc), err=True)
         raise typer.Exit(2) from None
 
 
 async def build_or_exit(settings: Settings) -> App:
     try:
         return await build_app(settings)
-    except CommuneFileError as exc:
-        typer.echo(f"{c('error_commune')}\n{exc}", err=True)
-    except ContentError as exc:
-        typer.echo(f"{c('error_content')}\n{exc}", err=True)
+    except Exception as exc:
+        message = explain(exc, settings)
+        if message is None:
+            raise  # not a start-up fault: a bug, keep its traceback
+    typer.echo(message, err=True)
     raise typer.Exit(2)
 
 
 class StartupError(Exception):
-    """Configuration or content that stops the service from starting."""
+    """Configuration, content, database or port that stops the service from starting."""
 
 
-async def guarded(coro):  # type: ignore[no-untyped-def]
-    """Run a coroutine, turning start-up validation errors into StartupError."""
-    from bot.channels.telegram.channel import TelegramStartupError
-    from bot.channels.zalo.channel import ZaloConfigError
-
+async def guarded(coro, settings: Settings | None = None):  # type: ignore[no-untyped-def]
+    """Run a coroutine, turning start-up faults into StartupError (its message is the
+    one or two lines to print)."""
     try:
         return await coro
-    except CommuneFileError as exc:
-        raise StartupError(f"{c('error_commune')}\n{exc}") from None
-    except ContentError as exc:
-        raise StartupError(f"{c('error_content')}\n{exc}") from None
-    except (SettingsError, TelegramStartupError, ZaloConfigError) as exc:
-        raise StartupError(f"{c('error_settings')}\n{exc}") from None
+    except Exception as exc:
+        message = explain(exc, settings)
+        if message is None:
+            raise
+        raise StartupError(message) from None
 
 
 def setup_logging(*, quiet: bool = False) -> None:

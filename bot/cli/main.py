@@ -82,7 +82,7 @@ def run(
     settings = common.settings_or_exit(config)
     common.setup_logging()
     try:
-        asyncio.run(common.guarded(serve(settings, role)))  # type: ignore[arg-type]
+        asyncio.run(common.guarded(serve(settings, role), settings))  # type: ignore[arg-type]
     except common.StartupError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
@@ -108,10 +108,15 @@ def content_check(
 @app.command(help=c("migrate"))
 def migrate(config: Path | None = ConfigOption) -> None:
     # Alembic, as the service does at start.
+    from bot.startup import DATABASE_ERRORS, DatabaseStartupError, explain
     from storage.db import run_migrations
 
     settings = common.settings_or_exit(config)
-    run_migrations(settings.database_url)
+    try:
+        run_migrations(settings.database_url)
+    except DATABASE_ERRORS as exc:
+        typer.echo(explain(DatabaseStartupError(settings.database_url, exc)), err=True)
+        raise typer.Exit(2) from None
     typer.echo(c("migrate_ok"))
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from bot.core.clean import clean_name, clean_text, clean_token
+
 
 class Kind(StrEnum):
     START = "start"  # first contact or /start, with an optional deep-link payload
@@ -27,6 +29,17 @@ class Inbound:
     payload: str | None = None  # start payload, choice id or media kind
     display_name: str | None = None
     update_key: str | None = None  # platform update id, for de-duplication
+
+    def __post_init__(self) -> None:
+        """Every channel's input is cleaned here, once, before anything stores it."""
+        for name, clean in (
+            ("user_id", clean_token),
+            ("text", clean_text),
+            ("payload", clean_token),
+            ("display_name", clean_name),
+            ("update_key", clean_token),
+        ):
+            object.__setattr__(self, name, clean(getattr(self, name)))
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 - report files handed over by link, once their link has expired (they may hold names);
 - one-time codes for linking messengers, and the record of wrong guesses;
-- the record of processed inbound updates, kept long enough to drop any redelivery.
+- the record of processed inbound updates, kept long enough to drop any redelivery;
+- the words and recipient of outbox messages already sent (or given up on): only the
+  status and dedupe key are needed after that.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 
 from bot.app import App
-from storage import downloads
+from storage import downloads, erasure
 from storage.delivery_models import CodeAttempt, LinkCode
 from storage.models import ProcessedUpdate
 
@@ -27,6 +29,7 @@ class HousekeepingRun:
     downloads: int = 0
     codes: int = 0
     updates: int = 0
+    messages: int = 0
 
     def as_log(self) -> dict[str, int]:
         return dict(vars(self))
@@ -49,4 +52,5 @@ async def run_housekeeping(app: App, now: datetime) -> HousekeepingRun:
             )
         )
         run.updates = int(updates.rowcount or 0)
+        run.messages = await erasure.blank_finished_messages(session)
     return run

@@ -7,7 +7,6 @@ that is not JSON or not an Update; otherwise the update is processed, then 200.
 from __future__ import annotations
 
 import hmac
-import json
 import re
 from collections.abc import Awaitable, Callable
 
@@ -15,6 +14,8 @@ from aiogram import Bot
 from aiogram.types import Update
 from aiohttp import web
 from pydantic import ValidationError
+
+from bot.channels.body import loads
 
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -38,9 +39,9 @@ def webhook_handler(
         if not hmac.compare_digest(given, expected):
             return web.Response(status=401)
         try:
-            data = json.loads(await request.read())
+            data = loads(await request.read())
             update = Update.model_validate(data, context={"bot": bot})
-        except (ValueError, ValidationError):  # JSON errors are ValueErrors
+        except (ValueError, ValidationError, RecursionError):  # JSON errors are ValueErrors
             return web.Response(status=400)
         await process(update)
         return web.Response(status=200)

@@ -25,6 +25,7 @@ from aiohttp import web
 
 from bot.app import App
 from bot.channels.base import SendResult, converse
+from bot.channels.body import loads
 from bot.channels.zalo.client import (
     SECRET_TOKEN_MAX,
     SECRET_TOKEN_MIN,
@@ -162,7 +163,7 @@ class ZaloChannel:
         if self._stopping:  # the platform may deliver again, to a running process
             return web.json_response({"ok": False, "description": "stopping"}, status=503)
         try:
-            body: Any = await request.json()
+            body: Any = await request.json(loads=loads)
         except ValueError:  # JSON and UTF-8 decoding errors
             body = None
         update = parse_update(body)

@@ -10,7 +10,7 @@ from bot.core.context import Context
 from bot.core.messages import Outbound
 from bot.core.screens import command, screen
 from bot.core.screens.learning import menu_choice
-from storage import repo
+from storage import erasure, repo
 from storage.models import ChannelAccount, ConsentRecord, Village
 from storage.team_models import Household
 
@@ -96,11 +96,13 @@ class DeleteConfirmScreen:
             ctx.say(ctx.t("delete.kept"))
             ctx.goto("menu")
             return
-        await ctx.record("data_deleted")
-        await repo.add_consent(
-            ctx.session, ctx.person.id, ctx.services.notice_version, "withdrawn", ctx.now
+        await erasure.delete_person_data(
+            ctx.session,
+            ctx.person,
+            at=ctx.now,
+            channel=ctx.channel,
+            notice_version=ctx.services.notice_version,
         )
-        await repo.forget_person(ctx.session, ctx.person, ctx.now)
         ctx.account_deleted = True
         ctx.out.append(Outbound(ctx.t("delete.done"), (ctx.choice("restart", "delete.restart"),)))
 
