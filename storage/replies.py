@@ -8,6 +8,7 @@ it. Nightly housekeeping clears replies older than `REPLY_WINDOW`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -68,10 +69,17 @@ async def take_unsent(
     return list(row.reply) if claimed.rowcount == 1 else None
 
 
-async def confirm_sent(session: AsyncSession, channel: str, update_key: str) -> None:
-    await session.execute(
-        update(ProcessedUpdate).where(*_row(channel, update_key)).values(reply=null())
-    )
+async def confirm_sent(session: AsyncSession, sent: Sequence[tuple[str, str]]) -> None:
+    """Forget the stored replies of these (channel, update key) pairs: they went."""
+    by_channel: dict[str, list[str]] = {}
+    for channel, update_key in sent:
+        by_channel.setdefault(channel, []).append(update_key)
+    for channel, keys in by_channel.items():
+        await session.execute(
+            update(ProcessedUpdate)
+            .where(ProcessedUpdate.channel == channel, ProcessedUpdate.update_key.in_(keys))
+            .values(reply=null())
+        )
 
 
 async def clear_older_than(session: AsyncSession, cutoff: datetime) -> int:

@@ -144,3 +144,81 @@ async def test_where_nothing_redelivers_the_resident_is_told_once(
         assert await count(app, ProcessedUpdate) == 1
     finally:
         await app.close()
+
+
+BROKEN = "postgresql+asyncpg://nobody@127.0.0.1:9/none"  # nothing listens: refused at once
+
+
+async def test_telegram_polling_keeps_its_offset_until_the_step_is_recorded(
+    db_url: str, tmp_path: Path, clock, monkeypatch
+) -> None:
+    from bot.channels.telegram import channel as telegram_channel
+    from tests.test_telegram_e2e import CHAT, until
+
+    monkeypatch.setattr(telegram_channel, "BACKOFF_INITIAL", 0.05)
+    async with running(db_url, tmp_path, clock, "polling") as bot:
+        engine = bot.app.engine
+        healthy, engine.database = engine.database, Database(BROKEN)
+        asked = len(bot.fake.calls_to("getUpdates"))
+        update = bot.fake.feed(bot.fake.message_update(CHAT, "/start"))
+        await until(lambda: len(bot.fake.calls_to("getUpdates")) >= asked + 3)
+        assert update["update_id"] in [u["update_id"] for u in bot.fake.pending_updates]
+        assert bot.fake.sent_messages(CHAT) == []  # no apology: Telegram hands it back
+
+        await engine.database.dispose()
+        engine.database = healthy
+        await until(lambda: bool(bot.fake.sent_messages(CHAT)))
+        await until(lambda: not bot.fake.pending_updates)
+        assert await count(bot.app, ProcessedUpdate) == 1
+        assert sum(bot.texts("consent.welcome") in t for t in bot.fake.texts(CHAT)) == 1
+        bot.fake.assert_no_violations()
+
+
+async def test_zalo_webhook_answers_503_then_records_the_redelivery_once(
+    db_url: str, tmp_path: Path
+) -> None:
+    from tests.fakes.zalo_api import FakeZaloAPI
+    from tests.test_zalo_e2e import run_zalo
+
+    async with FakeZaloAPI(long_poll_cap=0.2) as api:
+        served, close = await run_zalo(api, db_url, tmp_path, "webhook")
+        try:
+            engine = served.app.engine
+            healthy, engine.database = engine.database, Database(BROKEN)
+            update = api.build_update("xin chào", user_id="zu-9", message_id="m-outage")
+            status, _ = await api.deliver(update)
+            assert status == 503 and api.sent_texts("zu-9") == []
+            await engine.database.dispose()
+            engine.database = healthy
+            status, _ = await api.deliver(update)  # delivered again
+            assert status == 200
+            await served.channel.intake.drain(5)
+            assert len(api.sent_texts("zu-9")) >= 1
+            assert served.app.engine.services.texts("common.db_down") not in api.sent_texts("zu-9")
+            status, _ = await api.deliver(update)  # and once more: a duplicate
+            assert status == 200
+            assert await count(served.app, ProcessedUpdate) == 1
+        finally:
+            await close()
+
+
+async def test_zalo_polling_cannot_redeliver_so_the_resident_is_told_once(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    from tests.fakes.zalo_api import FakeZaloAPI
+    from tests.test_zalo_e2e import run_zalo, until
+
+    async with FakeZaloAPI(long_poll_cap=0.2) as api:
+        served, close = await run_zalo(api, sqlite_url, tmp_path, "polling")
+        try:
+            engine = served.app.engine
+            healthy, engine.database = engine.database, Database(BROKEN)
+            api.feed_raw(api.build_update("xin chào", user_id="zu-8", message_id="m-poll"))
+            await until(lambda: bool(api.sent_texts("zu-8")))
+            await served.channel.intake.drain(5)
+            assert api.sent_texts("zu-8") == [engine.services.texts("common.db_down")]
+            await engine.database.dispose()
+            engine.database = healthy
+            assert await count(served.app, ProcessedUpdate) == 0
+        finally:
+            await close()

@@ -33,6 +33,7 @@ from bot.core.messages import Inbound, Outbound
 log = logging.getLogger(__name__)
 
 SEND_BUDGET = 1.0  # seconds a request waits for its reply to go before answering anyway
+CONFIRM_EVERY = 0.2  # seconds between batched "reply sent" marks (one transaction each)
 MAX_SENDING = 64  # sends in flight at once, all chats together
 MAX_QUEUED = 5_000  # replies waiting to be sent; beyond this a request sends itself
 
@@ -85,6 +86,8 @@ class Intake:
         self._tails: dict[Hashable, asyncio.Task[None]] = {}  # each account's last send
         self._sending: set[tuple[str, str]] = set()  # update keys whose reply is queued
         self.tasks: set[asyncio.Task[None]] = set()
+        self._confirms: list[tuple[str, str]] = []
+        self._confirmer: asyncio.Task[None] | None = None
         self.throttled = 0  # throttle messages queued, for logs and tests
 
     async def take(
@@ -142,9 +145,32 @@ class Intake:
         self._chain(key, work)
 
     async def drain(self, within: float) -> None:
-        """Let queued replies go (on stop)."""
+        """Let queued replies go and mark them sent (on stop)."""
         if self.tasks:
             await asyncio.wait(set(self.tasks), timeout=within)
+        if self._confirmer is not None:
+            self._confirmer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._confirmer
+            self._confirmer = None
+        await self._flush_confirms()
+
+    def _confirm_soon(self, update: tuple[str, str]) -> None:
+        """Mark a reply sent with others in one transaction shortly: a transaction per
+        step would double the database writes. A crash in between can at worst make a
+        redelivery (rare: Telegram had its 200) send the reply twice."""
+        self._confirms.append(update)
+        if self._confirmer is None or self._confirmer.done():
+            self._confirmer = asyncio.create_task(self._confirm_later())
+
+    async def _confirm_later(self) -> None:
+        while self._confirms:  # also those that came in during a flush
+            await asyncio.sleep(CONFIRM_EVERY)
+            await self._flush_confirms()
+
+    async def _flush_confirms(self) -> None:
+        batch, self._confirms = self._confirms, []
+        await self.engine.confirm_sent(batch)
 
     # ------------------------------------------------------------------ internals
 
@@ -166,8 +192,8 @@ class Intake:
                 result = await send(inbound.user_id, messages)
                 if result is SendResult.BLOCKED:
                     await mark_blocked(self.engine.database, inbound.channel, inbound.user_id)
-                if confirm and result is not SendResult.FAILED:
-                    await self.engine.confirm_sent(inbound)
+                if update is not None and confirm and result is not SendResult.FAILED:
+                    self._confirm_soon(update)
             finally:
                 if update is not None and confirm:
                     self._sending.discard(update)

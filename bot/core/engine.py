@@ -7,6 +7,7 @@ reply only after the step is recorded; a failed send never loses the step.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -59,15 +60,16 @@ class Engine:
             log.exception("unexpected error handling an update (channel=%s)", inbound.channel)
             return Reply([Outbound(self.services.texts("common.error"))])
 
-    async def confirm_sent(self, inbound: Inbound) -> None:
-        """The channel sent the step's reply: forget the stored copy."""
-        if inbound.update_key is None:
+    async def confirm_sent(self, sent: Sequence[tuple[str, str]]) -> None:
+        """The channel sent these steps' replies ((channel, update key) pairs): forget
+        the stored copies. Channels batch them: one transaction for many steps."""
+        if not sent:
             return
         try:
             async with self.database.transaction() as session:
-                await replies.confirm_sent(session, inbound.channel, inbound.update_key)
-        except Exception as exc:  # at worst a redelivery within the window re-sends it
-            log.warning("reply sent but not marked sent (%s)", type(exc).__name__)
+                await replies.confirm_sent(session, sent)
+        except Exception as exc:  # at worst a redelivery within the window re-sends one
+            log.warning("replies sent but not marked sent (%s)", type(exc).__name__)
 
     async def _redelivered(self, inbound: Inbound) -> Reply:
         """A key seen before: re-send its reply if it was recorded but never confirmed
