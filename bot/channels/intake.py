@@ -86,7 +86,7 @@ class Intake:
         self._tails: dict[Hashable, asyncio.Task[None]] = {}  # each account's last send
         self._sending: set[tuple[str, str]] = set()  # update keys whose reply is queued
         self.tasks: set[asyncio.Task[None]] = set()
-        self._confirms: list[tuple[str, str]] = []
+        self._confirms: set[tuple[str, str]] = set()  # sent, not yet marked sent
         self._confirmer: asyncio.Task[None] | None = None
         self.throttled = 0  # throttle messages queued, for logs and tests
 
@@ -129,8 +129,8 @@ class Intake:
             return Outcome.THROTTLED, None
         update = (inbound.channel, inbound.update_key) if inbound.update_key else None
         async with self.locks.hold(key):
-            if update is not None and update in self._sending:
-                return Outcome.DONE, None  # a copy of an update whose reply is on its way
+            if update is not None and (update in self._sending or update in self._confirms):
+                return Outcome.DONE, None  # a copy of an update answered (or being) here
             reply = await self.engine.handle(inbound)
             if reply.retry and redeliverable:
                 raise StepNotRecorded
@@ -159,7 +159,7 @@ class Intake:
         """Mark a reply sent with others in one transaction shortly: a transaction per
         step would double the database writes. A crash in between can at worst make a
         redelivery (rare: Telegram had its 200) send the reply twice."""
-        self._confirms.append(update)
+        self._confirms.add(update)
         if self._confirmer is None or self._confirmer.done():
             self._confirmer = asyncio.create_task(self._confirm_later())
 
@@ -169,8 +169,9 @@ class Intake:
             await self._flush_confirms()
 
     async def _flush_confirms(self) -> None:
-        batch, self._confirms = self._confirms, []
+        batch = list(self._confirms)
         await self.engine.confirm_sent(batch)
+        self._confirms.difference_update(batch)  # kept until marked: see `_take`
 
     # ------------------------------------------------------------------ internals
 
