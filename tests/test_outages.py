@@ -119,6 +119,7 @@ async def test_read_only_sqlite_refuses_then_records_each_step_once(
 
         await walk_through_an_outage(bot, crowd, freeze, thaw)
         await assert_each_step_once(bot, crowd)
+        print(f"\nSQLite read-only 2 s: {crowd.redeliveries} redeliveries, {crowd.statuses}")
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert errors == [], [r.getMessage() for r in errors]
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
