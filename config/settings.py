@@ -123,6 +123,14 @@ class WebSettings(BaseModel):
     download_hours: int = Field(default=24, ge=1, le=168)  # how long such a link works
 
 
+class FairUseSettings(BaseModel):
+    """Inbound messages one messenger account may send (a token bucket per process);
+    beyond it they are dropped unrecorded, with one polite word (docs/reliability.md)."""
+
+    messages_per_second: float = Field(default=5.0, gt=0)
+    burst: int = Field(default=10, ge=1)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="HOCVUSO_",
@@ -138,6 +146,7 @@ class Settings(BaseSettings):
     # A resident's question unanswered by the village team this long goes to the commune.
     questions_escalate_hours: float = Field(default=48.0, gt=0)
     database: DatabaseSettings = DatabaseSettings()
+    fair_use: FairUseSettings = FairUseSettings()
     telegram: TelegramSettings = TelegramSettings()
     zalo: ZaloSettings = ZaloSettings()
     web: WebSettings = WebSettings()

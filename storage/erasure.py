@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import repo, resume
 from storage.delivery_models import CodeAttempt, FileDownload, LinkCode, OutboxMessage
-from storage.models import ChannelAccount, Person
+from storage.models import ChannelAccount, Person, ProcessedUpdate
 from storage.team_models import AssistedLearning, AuditEntry, StaffRole, SupportVisit, TeamQuestion
 from storage.team_repo import forget_team_data
 
@@ -63,6 +63,20 @@ async def erase_person(session: AsyncSession, person: Person, at: datetime) -> N
     await _forget_staff_traces(session, person, ids)
     if addresses:
         await session.execute(delete(CodeAttempt).where(_addressed(CodeAttempt, addresses)))
+        # Replies kept for re-sending after a crash (storage/replies.py), still unsent.
+        await session.execute(
+            update(ProcessedUpdate)
+            .where(
+                or_(
+                    false(),
+                    *(
+                        and_(ProcessedUpdate.channel == ch, ProcessedUpdate.reply_to == ext)
+                        for ch, ext in addresses
+                    ),
+                )
+            )
+            .values(reply=None, reply_to=None)
+        )
     await session.execute(delete(LinkCode).where(LinkCode.person_id.in_(ids)))
     for pid in ids:
         await resume.drop_all(session, pid)  # a paused visit entry names a household

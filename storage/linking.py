@@ -11,14 +11,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import repo, resume
-from storage.delivery_models import CodeAttempt, LinkCode
+from storage import guesses, repo, resume
+from storage.delivery_models import LinkCode
 from storage.models import ChannelAccount, LessonProgress, Person, QuizAttempt
 
 CODE_TTL = timedelta(minutes=10)
-MAX_WRONG = 5  # wrong codes from one account within WRONG_WINDOW...
-WRONG_WINDOW = timedelta(minutes=15)
-LOCKOUT = timedelta(minutes=15)  # ...refuse every code for this long after the last one
+# Wrong codes count toward the account's one guess limit (storage/guesses.py).
+locked_until = guesses.locked_until
+record_wrong = guesses.record_wrong
 
 
 def new_code_value() -> str:
@@ -93,37 +93,6 @@ async def claim_code(session: AsyncSession, code: LinkCode, now: datetime) -> bo
         return False
     code.used_at = now
     return True
-
-
-async def locked_until(
-    session: AsyncSession,
-    channel: str,
-    external_id: str,
-    now: datetime,
-    *,
-    max_wrong: int = MAX_WRONG,
-) -> datetime | None:
-    """When an account that typed `max_wrong` wrong codes within WRONG_WINDOW may try
-    again; None if it may try now. Household codes use a stricter `max_wrong`."""
-    recent = list(
-        await session.scalars(
-            select(CodeAttempt.at)
-            .where(CodeAttempt.channel == channel, CodeAttempt.external_id == external_id)
-            .order_by(CodeAttempt.at.desc())
-            .limit(max_wrong)
-        )
-    )
-    if len(recent) < max_wrong or recent[0] - recent[-1] > WRONG_WINDOW:
-        return None
-    until = recent[0] + LOCKOUT
-    return until if now < until else None
-
-
-async def record_wrong(session: AsyncSession, channel: str, external_id: str, at: datetime) -> None:
-    # The table is shared with other codes (team invites), which throttle over their
-    # own window: nothing is purged here.
-    session.add(CodeAttempt(channel=channel, external_id=external_id, at=at))
-    await session.flush()
 
 
 async def root_person(session: AsyncSession, person_id: int) -> Person | None:

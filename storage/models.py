@@ -208,3 +208,9 @@ class ProcessedUpdate(Base):
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     update_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The step's rendered reply until the channel confirms it sent it (then NULL): a
+    # redelivery after a crash between commit and send re-sends it instead of nothing.
+    reply: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    # Whom that reply goes to (the account's external id), so deleting a person's data
+    # can find their unsent replies.
+    reply_to: Mapped[str | None] = mapped_column(String(64), nullable=True)

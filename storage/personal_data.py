@@ -30,6 +30,8 @@ PERSONAL: dict[str, str] = {
     "audit_log.detail": "the name given for their admin invite is removed",
     "file_downloads.filename": "files they asked for, and reports naming staff, deleted",
     "file_downloads.data": "files they asked for, and reports naming staff, deleted",
+    "processed_updates.reply": "their unsent replies kept for re-sending are blanked",
+    "processed_updates.reply_to": "blanked with the reply",
     "resume_points.screen": "deleted (a paused visit entry names a household and its note)",
 }
 

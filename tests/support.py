@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.app import App, build_app
 from bot.core.messages import Inbound, Kind, Outbound, Reply
-from config.settings import DatabaseSettings, Settings
+from config.settings import DatabaseSettings, FairUseSettings, Settings
 from storage.models import ParticipationEvent
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,6 +32,9 @@ async def make_app(db_url: str, tmp_path: Path, clock: FakeClock | None = None, 
     overrides: dict = {"rng": random.Random(7)}
     if clock is not None:
         overrides["clock"] = clock
+    # Scripted residents answer far faster than people can: only tests of the fair-use
+    # throttle itself keep its real limits.
+    settings.setdefault("fair_use", FairUseSettings(messages_per_second=1000, burst=1000))
     config = Settings(data_dir=tmp_path / "data", database=DatabaseSettings(url=db_url), **settings)
     return await build_app(config, services_overrides=overrides)
 

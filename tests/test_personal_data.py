@@ -19,7 +19,7 @@ from bot.core.messages import Outbound
 from bot.scheduling.housekeeping import run_housekeeping
 from storage import downloads, outbox, resume, team_repo
 from storage.delivery_models import CodeAttempt, LinkCode, OutboxMessage
-from storage.models import ChannelAccount, ParticipationEvent, Person
+from storage.models import ChannelAccount, ParticipationEvent, Person, ProcessedUpdate
 from storage.personal_data import NOT_PERSONAL, PERSONAL, text_columns
 from storage.schema import metadata
 from storage.team_models import AssistedLearning, StaffRole, SupportVisit, TeamQuestion
@@ -163,6 +163,11 @@ async def seed_the_rest(app, subject_id: int, clock) -> None:
                      expires_at=now + timedelta(minutes=10))
         )  # fmt: skip
         session.add(CodeAttempt(channel="console", external_id=CONSOLE_ID, at=now))
+        # A reply to them kept for re-sending after a crash, never confirmed sent.
+        session.add(
+            ProcessedUpdate(channel="telegram", update_key="777", processed_at=now,
+                            reply=[{"text": f"Chào {NAME}"}], reply_to=TELEGRAM_ID)
+        )  # fmt: skip
         # A visit entry they left half-done while they were a member, with its note.
         await resume.save(
             session, subject_id, "visit",

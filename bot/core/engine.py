@@ -7,17 +7,18 @@ reply only after the step is recorded; a failed send never loses the step.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.exc import InterfaceError as SAInterfaceError
+from sqlalchemy.exc import IntegrityError
 
 from bot.core import resume, screens
 from bot.core.context import Context, Services
 from bot.core.matching import understand
 from bot.core.messages import Choice, Inbound, Kind, Outbound, Reply
-from storage import repo
+from storage import replies, repo
 from storage.db import Database
+from storage.outage import is_outage
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +33,9 @@ class Engine:
         self.screens = screens.load_all()
 
     async def handle(self, inbound: Inbound) -> Reply:
-        """Process one inbound event. Never raises for bad input; a database outage
-        yields a polite 'try again' message and records nothing."""
+        """Process one inbound event. Never raises for bad input. When the database
+        cannot record the step, nothing is kept and the reply says `retry` (with a
+        polite apology for channels whose platform will not deliver the update again)."""
         try:
             try:
                 return await self._handle(inbound)
@@ -44,16 +46,59 @@ class Engine:
                 return await self._handle(inbound)
         except repo.DuplicateUpdate:
             # Processed before, or a concurrent copy won. The transaction rolled back.
-            log.info("duplicate update ignored", extra={"channel": inbound.channel})
-            return Reply(duplicate=True)
-        except (OperationalError, SAInterfaceError, OSError) as exc:
-            log.warning("database unavailable: %s", type(exc).__name__)
-            return Reply([Outbound(self.services.texts("common.db_down"))])
-        except Exception:
+            return await self._redelivered(inbound)
+        except Exception as exc:
+            if is_outage(exc):
+                # Expected (server down, connection cut, disk full, read-only): one line.
+                log.warning(
+                    "step not recorded, database unavailable (%s, channel=%s)",
+                    type(exc).__name__, inbound.channel,
+                )  # fmt: skip
+                return Reply([Outbound(self.services.texts("common.db_down"))], retry=True)
             # A bug must never show a resident a stack trace or silence. The transaction
             # has rolled back, so the resident can simply try again or go to /menu.
             log.exception("unexpected error handling an update (channel=%s)", inbound.channel)
             return Reply([Outbound(self.services.texts("common.error"))])
+
+    async def confirm_sent(self, sent: Sequence[tuple[str, str]]) -> None:
+        """The channel sent these steps' replies ((channel, update key) pairs): forget
+        the stored copies. Channels batch them: one transaction for many steps."""
+        if not sent:
+            return
+        try:
+            async with self.database.transaction() as session:
+                await replies.confirm_sent(session, sent)
+        except Exception as exc:  # at worst a redelivery within the window re-sends one
+            log.warning("replies sent but not marked sent (%s)", type(exc).__name__)
+
+    async def _redelivered(self, inbound: Inbound) -> Reply:
+        """A key seen before: re-send its reply if it was recorded but never confirmed
+        sent (the process died between commit and send), else nothing."""
+        assert inbound.update_key is not None  # only keyed updates can be duplicates
+        try:
+            async with self.database.transaction() as session:
+                stored = await replies.take_unsent(
+                    session, inbound.channel, inbound.update_key, self.services.clock()
+                )
+        except replies.TooSoon:
+            # Its reply may be on its way from another process (or the step's commit
+            # looked failed but went through): ask for it again once that is settled.
+            log.info(
+                "redelivered before its reply was confirmed", extra={"channel": inbound.channel}
+            )
+            return Reply(duplicate=True, retry=True)
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            log.warning("redelivery not checked, database unavailable (%s)", type(exc).__name__)
+            return Reply([Outbound(self.services.texts("common.db_down"))], retry=True)
+        if stored is None:
+            log.info("duplicate update ignored", extra={"channel": inbound.channel})
+            return Reply(duplicate=True)
+        log.info(
+            "unsent reply of a redelivered update sent again", extra={"channel": inbound.channel}
+        )
+        return Reply([_decode(m) for m in stored], stored=True)
 
     async def _handle(self, inbound: Inbound) -> Reply:
         now = self.services.clock()
@@ -74,12 +119,22 @@ class Engine:
             )
             await self._dispatch(ctx, inbound)
             final = await self._finish(ctx)
+            stored = inbound.update_key is not None and bool(final)
+            if stored:
+                # Committed with the step, so a crash before the send loses no reply.
+                await replies.store(
+                    session,
+                    inbound.channel,
+                    str(inbound.update_key),
+                    [_encode(m) for m in final],
+                    reply_to=account.external_id,
+                )
         # Work too slow or too big for the update's transaction (building a report
         # document) runs after the commit; its messages go before the screen's own.
         for task in ctx.after_commit:
             extra = await task()
             final[-1:-1] = extra
-        return Reply(final)
+        return Reply(final, stored=stored)
 
     async def _dispatch(self, ctx: Context, inbound: Inbound) -> None:
         state = ctx.account.screen or {}
@@ -193,3 +248,23 @@ class Engine:
         }
         await resume.remember(ctx, name, args)
         return ctx.out
+
+
+def _encode(message: Outbound) -> dict[str, Any]:
+    """A reply as JSON to keep with the step (documents are built after the commit and
+    are not kept: a re-sent reply carries the screen, not the file)."""
+    return {
+        "text": message.text,
+        "choices": [[c.id, c.label] for c in message.choices],
+        "image": message.image,
+        "columns": message.columns,
+    }
+
+
+def _decode(data: dict[str, Any]) -> Outbound:
+    return Outbound(
+        text=str(data.get("text", "")),
+        choices=tuple(Choice(str(i), str(label)) for i, label in data.get("choices", [])),
+        image=data.get("image"),
+        columns=int(data.get("columns", 1)),
+    )

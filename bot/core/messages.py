@@ -70,3 +70,8 @@ class Outbound:
 class Reply:
     messages: list[Outbound] = field(default_factory=list)
     duplicate: bool = False  # the update was already processed; nothing to send
+    # The step could not be recorded (database unavailable): a channel whose platform
+    # redelivers should refuse the update; others show `messages` (a polite apology).
+    retry: bool = False
+    # `messages` are stored with the step until the channel confirms it sent them.
+    stored: bool = False

@@ -2,7 +2,8 @@
 
 - report files handed over by link, once their link has expired (they may hold names);
 - one-time codes for linking messengers, and the record of wrong guesses;
-- the record of processed inbound updates, kept long enough to drop any redelivery;
+- the record of processed inbound updates, kept long enough to drop any redelivery; a
+  reply kept with one for re-sending after a crash goes after `REPLY_WINDOW`;
 - the words and recipient of outbox messages already sent (or given up on): only the
   status and dedupe key are needed after that.
 """
@@ -15,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 
 from bot.app import App
-from storage import downloads, erasure
+from storage import downloads, erasure, replies
 from storage.delivery_models import CodeAttempt, LinkCode
 from storage.models import ProcessedUpdate
 
@@ -53,4 +54,5 @@ async def run_housekeeping(app: App, now: datetime) -> HousekeepingRun:
         )
         run.updates = int(updates.rowcount or 0)
         run.messages = await erasure.blank_finished_messages(session)
+        await replies.clear_older_than(session, now - replies.REPLY_WINDOW)
     return run

@@ -24,7 +24,14 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
-from aiogram.methods import DeleteWebhook, GetMe, SetMyCommands, SetWebhook, TelegramMethod
+from aiogram.methods import (
+    DeleteWebhook,
+    GetMe,
+    GetUpdates,
+    SetMyCommands,
+    SetWebhook,
+    TelegramMethod,
+)
 from aiogram.types import Update
 from aiogram.types.update import UpdateTypeLookupError
 from aiogram.utils.token import TokenValidationError
@@ -33,6 +40,7 @@ from sqlalchemy import select
 
 from bot.app import App
 from bot.channels.base import SendResult, mark_blocked
+from bot.channels.intake import Intake, StepNotRecorded
 from bot.channels.telegram.commands import bot_commands
 from bot.channels.telegram.handlers import Handlers
 from bot.channels.telegram.inbound import CHANNEL
@@ -44,6 +52,7 @@ from bot.channels.telegram.sending import (
     where,
 )
 from bot.channels.telegram.webhook import SECRET_PATTERN, WEBHOOK_PATH, webhook_handler
+from bot.channels.throttle import Throttle
 from bot.content.loader import default_content_root
 from bot.core.messages import Outbound
 from config.settings import SettingsError, TelegramSettings
@@ -53,7 +62,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 POLLING_TIMEOUT = 25  # seconds a getUpdates long poll waits for news
-MAX_CONCURRENT_UPDATES = 100  # polling pauses beyond this many updates in progress
+BACKOFF_INITIAL = 1.0  # seconds before asking again after a failure; doubles each time
+BACKOFF_MAX = 30.0
 
 
 class TelegramStartupError(RuntimeError):
@@ -113,7 +123,8 @@ class TelegramChannel:
         install_response_cache(self.bot)
         lessons_dir = (app.settings.content_dir or default_content_root()) / "lessons"
         self.sender = Sender(self.bot, lessons_dir, policy)
-        self.handlers = Handlers(app.engine, self.sender)
+        self.intake = Intake(app.engine, throttle=Throttle.from_settings(app.settings.fair_use))
+        self.handlers = Handlers(app.engine, self.sender, self.intake)
         self.dispatcher = Dispatcher(disable_fsm=True)  # state lives in the database
         self.dispatcher.include_router(self.handlers.router())
         self.allowed_updates = self.dispatcher.resolve_used_update_types()
@@ -156,17 +167,7 @@ class TelegramChannel:
             log.info("telegram webhook set for @%s", me.username)
             return
         await self._startup(DeleteWebhook(drop_pending_updates=False))
-        self._polling = asyncio.create_task(
-            self.dispatcher.start_polling(
-                self.bot,
-                handle_signals=False,
-                close_bot_session=False,
-                allowed_updates=self.allowed_updates,
-                polling_timeout=POLLING_TIMEOUT,
-                tasks_concurrency_limit=MAX_CONCURRENT_UPDATES,
-            ),
-            name="telegram-polling",
-        )
+        self._polling = asyncio.create_task(self._poll(), name="telegram-polling")
         self._polling.add_done_callback(_log_polling_end)
         log.info("telegram polling started for @%s", me.username)
 
@@ -174,16 +175,14 @@ class TelegramChannel:
         self._accepting = False
         task, self._polling = self._polling, None
         if task is not None and not task.done():
-            try:
-                await self.dispatcher.stop_polling()
-            except RuntimeError:  # the task had not started polling yet
-                task.cancel()
+            task.cancel()  # a pending long poll ends now; a batch in progress finishes
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         current = asyncio.current_task()
         pending = {t for t in self.handlers.inflight if t is not current}
         if pending:
             await asyncio.wait(pending, timeout=self.drain_timeout)
+        await self.intake.drain(self.drain_timeout)
         await self.bot.session.close()
 
     async def send(self, external_id: str, messages: Sequence[Outbound]) -> SendResult:
@@ -202,17 +201,62 @@ class TelegramChannel:
 
     # ------------------------------------------------------------------ internals
 
-    async def process(self, update: Update) -> None:
-        """Run one update through the router (the webhook's path into aiogram)."""
+    async def process(self, update: Update) -> bool:
+        """Run one update through the router (webhook and polling). False when the
+        step could not be recorded and Telegram should deliver the update again."""
         try:
             update.event_type  # noqa: B018  (raises for kinds newer than this aiogram)
         except UpdateTypeLookupError:
             log.info("telegram update %d of an unknown kind ignored", update.update_id)
-            return
+            return True
         try:
             await self.dispatcher.feed_update(self.bot, update)
+        except StepNotRecorded:
+            return False
         except Exception as exc:  # handlers catch everything; this is a last guard
             log.error("telegram update %d not processed: %s", update.update_id, where(exc))
+        return True
+
+    async def _poll(self) -> None:
+        """getUpdates in a loop. The offset moves past an update only once its step is
+        recorded: after an outage, Telegram hands back the first unrecorded update and
+        those after it (the recorded ones are then dropped as duplicates)."""
+        offset: int | None = None
+        delay = BACKOFF_INITIAL
+        while True:
+            try:
+                updates = await self.bot(
+                    GetUpdates(
+                        offset=offset,
+                        timeout=POLLING_TIMEOUT,
+                        allowed_updates=self.allowed_updates,
+                    ),
+                    request_timeout=POLLING_TIMEOUT + 10,
+                )
+            except Exception as exc:  # network, 409 conflict, 5xx: wait and ask again
+                log.warning("telegram getUpdates failed: %s; next try in %.0fs", where(exc), delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, BACKOFF_MAX)
+                continue
+            if not updates:
+                continue
+            # In arrival order: each chat's steps take its lock in that order.
+            batch = asyncio.ensure_future(asyncio.gather(*(self.process(u) for u in updates)))
+            self.handlers.inflight.add(batch)
+            batch.add_done_callback(self.handlers.inflight.discard)
+            taken = await asyncio.shield(batch)  # stop() lets a batch finish
+            refused = [u.update_id for u, ok in zip(updates, taken, strict=True) if not ok]
+            if not refused:
+                offset = updates[-1].update_id + 1
+                delay = BACKOFF_INITIAL
+                continue
+            offset = min(refused)
+            log.warning(
+                "%d telegram updates not recorded; asking for them again in %.0fs",
+                len(refused), delay,
+            )  # fmt: skip
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, BACKOFF_MAX)
 
     async def _active(self, external_id: str) -> bool:
         async with self.app.database.session() as session:

@@ -1,7 +1,8 @@
-"""The aiogram Router: thin handlers that parse, call the engine, then render and send.
+"""The aiogram Router: thin handlers that parse and hand the update to the `Intake`
+(throttle, one step per chat at a time, replies sent in order off the request).
 
-Every handler runs under a per-chat lock, so one person's updates are handled (and
-answered) in the order they came, and never lets an exception reach aiogram.
+No exception reaches aiogram except `StepNotRecorded`, on purpose: the webhook answers
+5xx and polling keeps its offset, so Telegram delivers the update again.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from aiogram import F, Router
 from aiogram.methods import AnswerCallbackQuery, EditMessageReplyMarkup, SendMessage
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, Update
 
-from bot.channels.base import SendResult, converse, mark_blocked
+from bot.channels.base import SendResult, mark_blocked
+from bot.channels.intake import Intake, StepNotRecorded
 from bot.channels.telegram.inbound import (
     CHANNEL,
     callback_to_inbound,
@@ -72,11 +74,12 @@ class SeenGroups:
 
 
 class Handlers:
-    def __init__(self, engine: Engine, sender: Sender) -> None:
+    def __init__(self, engine: Engine, sender: Sender, intake: Intake | None = None) -> None:
         self.engine = engine
         self.sender = sender
         self.texts = engine.services.texts
-        self.locks = ChatLocks()
+        self.intake = intake or Intake(engine)
+        self.locks = ChatLocks()  # outbox sends, one chat at a time
         self.groups = SeenGroups()
         self.inflight: set[asyncio.Task[object]] = set()
         self.handled = 0  # updates that reached a handler, for logs and tests
@@ -97,15 +100,17 @@ class Handlers:
     # ------------------------------------------------------------------ handlers
 
     async def on_private_message(self, message: Message, event_update: Update) -> None:
-        async def work() -> None:
+        async def work(done: Callable[[], None]) -> None:
             inbound = message_to_inbound(message, event_update.update_id)
-            if inbound is not None:
-                await converse(self.engine, inbound, self.deliver)
+            if inbound is None:
+                done()
+                return
+            await self.intake.take(inbound, self.deliver, done=done)
 
         await self._guarded(message.chat.id, event_update, work)
 
     async def on_callback(self, query: CallbackQuery, event_update: Update) -> None:
-        async def work() -> None:
+        async def work(done: Callable[[], None]) -> None:
             # Answered at once and whatever happens next: it stops the button's spinner.
             answer = asyncio.ensure_future(
                 self.sender.best_effort(AnswerCallbackQuery(callback_query_id=query.id))
@@ -113,6 +118,7 @@ class Handlers:
             try:
                 inbound = callback_to_inbound(query, event_update.update_id)
                 if inbound is None:
+                    done()
                     return
 
                 async def send(external_id: str, messages: Sequence[Outbound]) -> SendResult:
@@ -122,30 +128,36 @@ class Handlers:
                     )
                     return result
 
-                await converse(self.engine, inbound, send)
-            finally:
-                await answer
+                await self.intake.take(inbound, send, done=done)
+            finally:  # bounded: a 429 on the answer must not hold Telegram's connection
+                await asyncio.wait([answer], timeout=self.intake.send_budget)
 
         await self._guarded(query.from_user.id, event_update, work)
 
     async def on_group_message(self, message: Message, event_update: Update) -> None:
-        async def work() -> None:
-            if not self.groups.first_time(message.chat.id):
-                return
-            text = self.texts("telegram.group_only")
-            if self.bot_username:
-                link = f"https://t.me/{self.bot_username}"
-                text += "\n" + self.texts("telegram.group_link", link=link)
-            await self.sender.best_effort(SendMessage(chat_id=message.chat.id, text=text))
+        async def work(done: Callable[[], None]) -> None:
+            if self.groups.first_time(message.chat.id):
+                text = self.texts("telegram.group_only")
+                if self.bot_username:
+                    link = f"https://t.me/{self.bot_username}"
+                    text += "\n" + self.texts("telegram.group_link", link=link)
+                request = SendMessage(chat_id=message.chat.id, text=text)
+                self.intake.later(
+                    ("group", message.chat.id), lambda: self.sender.best_effort(request)
+                )
+            done()
 
         await self._guarded(message.chat.id, event_update, work, tell_on_error=False)
 
     async def on_membership(self, update: ChatMemberUpdated, event_update: Update) -> None:
         """In a private chat, status "kicked" means the person blocked the bot."""
 
-        async def work() -> None:
-            if update.new_chat_member.status == "kicked":
-                await mark_blocked(self.engine.database, CHANNEL, str(update.chat.id))
+        async def work(done: Callable[[], None]) -> None:
+            try:
+                if update.new_chat_member.status == "kicked":
+                    await mark_blocked(self.engine.database, CHANNEL, str(update.chat.id))
+            finally:
+                done()
 
         await self._guarded(update.chat.id, event_update, work, tell_on_error=False)
 
@@ -163,23 +175,35 @@ class Handlers:
         self,
         chat_id: int,
         update: Update,
-        work: Callable[[], Awaitable[None]],
+        work: Callable[[Callable[[], None]], Awaitable[None]],
         *,
         tell_on_error: bool = True,
     ) -> None:
-        """Run `work` in order for its chat; log and apologise instead of raising."""
+        """Run `work`; log and apologise instead of raising, except for a step the
+        database could not record (Telegram must deliver it again). `work` calls
+        `done` once the update is fully dealt with, possibly after returning."""
         task = asyncio.current_task()
         if task is not None:
             self.inflight.add(task)
+        counted = False
+
+        def done() -> None:
+            nonlocal counted
+            if not counted:
+                counted = True
+                self.handled += 1
+
         try:
-            async with self.locks.hold(chat_id):
-                try:
-                    await work()
-                except Exception as exc:
-                    log.error("telegram update %d failed: %s", update.update_id, where(exc))
-                    if tell_on_error:
-                        await self.sender.deliver(chat_id, [Outbound(self.texts("telegram.error"))])
+            await work(done)
+        except StepNotRecorded:
+            done()
+            raise
+        except Exception as exc:
+            log.error("telegram update %d failed: %s", update.update_id, where(exc))
+            if tell_on_error:
+                apology = [Outbound(self.texts("telegram.error"))]
+                await self.sender.deliver(chat_id, apology)
+            done()
         finally:
-            self.handled += 1
             if task is not None:
                 self.inflight.discard(task)

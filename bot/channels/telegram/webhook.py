@@ -1,11 +1,13 @@
 """The webhook endpoint Telegram posts updates to (mounted on the shared web app).
 
 401 for a missing or wrong secret token (compared in constant time), 400 for a body
-that is not JSON or not an Update; otherwise the update is processed, then 200.
+that is not JSON or not an Update; otherwise the update is processed, then 200, or
+503 when its step could not be recorded (database unavailable): Telegram retries.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import re
 from collections.abc import Awaitable, Callable
@@ -27,7 +29,7 @@ Handler = Callable[[web.Request], Awaitable[web.Response]]
 def webhook_handler(
     bot: Bot,
     secret: str,
-    process: Callable[[Update], Awaitable[None]],
+    process: Callable[[Update], Awaitable[bool]],
     accepting: Callable[[], bool],
 ) -> Handler:
     expected = secret.encode()
@@ -43,7 +45,9 @@ def webhook_handler(
             update = Update.model_validate(data, context={"bot": bot})
         except (ValueError, ValidationError, RecursionError):  # JSON errors are ValueErrors
             return web.Response(status=400)
-        await process(update)
+        # Shielded: a platform that hangs up early must not cut a step in half.
+        if not await asyncio.shield(process(update)):
+            return web.Response(status=503)
         return web.Response(status=200)
 
     return handle

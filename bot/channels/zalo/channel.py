@@ -7,7 +7,10 @@ send the reply as numbered text.
   header must equal `zalo.webhook_secret` (constant-time compare) or the call gets 401
   and changes nothing. Wrapped `{ok, result}` and bare bodies are both accepted.
 - Redelivery is undocumented, so the message id is the update key and the engine drops
-  duplicates. Updates of one person are handled one at a time, in arrival order.
+  duplicates. Updates of one person are handled one at a time, in arrival order, by
+  the shared `Intake` (fair-use throttle, replies sent off the request).
+- A step the database could not record gets 503 on the webhook (the platform may
+  deliver it again); a polled update cannot come back, so its sender is told once.
 - Logs carry no token, no message text and no account id.
 """
 
@@ -17,15 +20,16 @@ import asyncio
 import contextlib
 import hmac
 import logging
-from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
 
 from bot.app import App
-from bot.channels.base import SendResult, converse
+from bot.channels.base import SendResult
 from bot.channels.body import loads
+from bot.channels.intake import Intake, StepNotRecorded
+from bot.channels.throttle import Throttle
 from bot.channels.zalo.client import (
     SECRET_TOKEN_MAX,
     SECRET_TOKEN_MIN,
@@ -39,7 +43,7 @@ from bot.channels.zalo.render import render_parts
 from bot.channels.zalo.updates import ZaloUpdate, parse_update
 from bot.core.engine import Engine
 from bot.core.messages import Outbound
-from config.settings import ZaloSettings
+from config.settings import FairUseSettings, ZaloSettings
 
 log = logging.getLogger(__name__)
 
@@ -50,26 +54,6 @@ MAX_TOLD_GROUPS = 10_000  # group chats already told "private chats only" (memor
 
 class ZaloConfigError(ValueError):
     """The Zalo settings cannot work; the message names the setting to fix."""
-
-
-class _PerKeyLocks:
-    """One lock per person, dropped when nobody holds or waits for it."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._users: Counter[str] = Counter()
-
-    @contextlib.asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._users[key] += 1
-        try:
-            async with lock:
-                yield
-        finally:
-            self._users[key] -= 1
-            if not self._users[key]:
-                del self._users[key], self._locks[key]
 
 
 class ZaloChannel:
@@ -85,6 +69,7 @@ class ZaloChannel:
         backoff_initial: float = 1.0,
         backoff_max: float = 60.0,
         stop_timeout: float = 10.0,
+        fair_use: FairUseSettings | None = None,
     ) -> None:
         self.engine = engine
         self.client = client
@@ -95,8 +80,8 @@ class ZaloChannel:
         self.stop_timeout = stop_timeout
         self.updates_handled = 0  # finished updates (answered, dropped or failed)
         self._texts = engine.services.texts
-        self._locks = _PerKeyLocks()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.intake = Intake(engine, throttle=Throttle.from_settings(fair_use or FairUseSettings()))
+        self._tasks: set[asyncio.Task[bool]] = set()
         self._poll_task: asyncio.Task[None] | None = None
         self._told_groups: set[str] = set()
         self._stopping = False
@@ -133,6 +118,7 @@ class ZaloChannel:
             self._poll_task = None
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=self.stop_timeout)
+        await self.intake.drain(self.stop_timeout)
         await self.client.close()
 
     async def send(self, external_id: str, messages: Sequence[Outbound]) -> SendResult:
@@ -170,7 +156,8 @@ class ZaloChannel:
         if update is None:
             return web.json_response({"ok": False, "description": "malformed update"}, status=400)
         # Shielded: a platform that hangs up early must not cut a step in half.
-        await asyncio.shield(self._dispatch(update))
+        if not await asyncio.shield(self._dispatch(update, redeliverable=True)):
+            return web.json_response({"ok": False, "description": "try again"}, status=503)
         return web.json_response({"ok": True})
 
     def _secret_ok(self, given: str | None) -> bool:
@@ -202,28 +189,41 @@ class ZaloChannel:
             if update is None:
                 log.warning("malformed Zalo update dropped")
                 continue
-            self._dispatch(update)
+            self._dispatch(update, redeliverable=False)
 
-    def _dispatch(self, update: ZaloUpdate) -> asyncio.Task[None]:
-        task = asyncio.create_task(self._process(update))
+    def _dispatch(self, update: ZaloUpdate, *, redeliverable: bool = False) -> asyncio.Task[bool]:
+        task = asyncio.create_task(self._process(update, redeliverable))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def _process(self, update: ZaloUpdate) -> None:
+    async def _process(self, update: ZaloUpdate, redeliverable: bool) -> bool:
+        """Handle one update; False when its step was not recorded and may come again."""
+        counted = False
+
+        def done() -> None:  # once the reply is sent (or given up), maybe after return
+            nonlocal counted
+            if not counted:
+                counted = True
+                self.updates_handled += 1
+
         try:
             if not is_private(update):
                 await self._answer_group(update)
             elif len(update.user_id) > MAX_KEY:
                 log.warning("Zalo update dropped: sender id longer than %d", MAX_KEY)
             else:
-                async with self._locks.hold(update.user_id):
-                    await converse(self.engine, to_inbound(update), self.send)
+                inbound = to_inbound(update)
+                await self.intake.take(inbound, self.send, redeliverable=redeliverable, done=done)
+                return True
+        except StepNotRecorded:
+            done()
+            return False
         except Exception as exc:
             # Only the type: database errors quote parameters, which may be personal.
             log.error("Zalo update could not be handled (%s)", type(exc).__name__)
-        finally:
-            self.updates_handled += 1
+        done()
+        return True
 
     async def _answer_group(self, update: ZaloUpdate) -> None:
         """The bot serves private chats only; say so once per group, store nothing."""
@@ -276,4 +276,4 @@ def create_zalo_channel(app: App, *, client: ZaloClient | None = None) -> ZaloCh
             api_base=settings.api_base,
             messages_per_second=settings.messages_per_second,
         )
-    return ZaloChannel(app.engine, client, settings)
+    return ZaloChannel(app.engine, client, settings, fair_use=app.settings.fair_use)

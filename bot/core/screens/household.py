@@ -17,7 +17,7 @@ from bot.core.screens import command, screen
 from bot.core.screens.learning import menu_choice
 from bot.core.screens.typed import accepts_text
 from bot.team import verification
-from storage import linking, team_repo
+from storage import guesses, team_repo
 from storage.models import Village
 from storage.team_models import Household, SupportVisit
 
@@ -72,7 +72,7 @@ class HouseholdScreen:
             return
         household = await team_repo.household_for_resident(ctx.session, person.village_id, text)
         if household is None:
-            await linking.record_wrong(
+            await guesses.record_wrong(
                 ctx.session, ctx.account.channel, ctx.account.external_id, ctx.now
             )
             await ctx.session.flush()
@@ -92,7 +92,7 @@ class HouseholdScreen:
 
     async def _locked(self, ctx: Context) -> bool:
         """Three wrong codes in a row: wait, so that codes cannot be tried one by one."""
-        until = await linking.locked_until(
+        until = await guesses.locked_until(
             ctx.session,
             ctx.account.channel,
             ctx.account.external_id,

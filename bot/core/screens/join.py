@@ -5,23 +5,18 @@ on Zalo the person sends it as text. Consent always comes first."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from typing import Any
-
-from sqlalchemy import func, select
 
 from bot.core.context import Context
 from bot.core.messages import Outbound
 from bot.core.screens import REGISTRY, screen, start_hook, text_hook
 from bot.core.screens.onboarding import consent_details, create_person
 from bot.core.screens.typed import is_input_screen
-from storage import team_repo
-from storage.delivery_models import CodeAttempt
+from storage import guesses, team_repo
 from storage.models import Commune, Person, Team, Village
 from storage.team_models import Invite
 
 CODE = re.compile(r"^(?:(inv|ref)[_ -]?)?([A-Za-z0-9]{8})$", re.IGNORECASE)
-MAX_WRONG_PER_HOUR = 10
 
 
 @start_hook("inv")
@@ -48,8 +43,13 @@ async def typed_code(ctx: Context, text: str, state: dict[str, Any]) -> bool:
     if prefix == "inv":
         return await begin_invite(ctx, code)
     # A bare code counts only when it is (or was) an invite; anything else is ordinary
-    # text. A used or expired one gets its own answer, not "not understood".
+    # text. Either way it is a guess: locked out, even a right one is refused (and so is
+    # any text of that shape, or the answer would tell which codes are live). A used or
+    # expired one gets its own answer, not "not understood".
+    if await _locked_out(ctx):
+        return True
     if await team_repo.invite_by_code(ctx.session, code) is None:
+        await _wrong_guess(ctx)
         return False
     return await begin_invite(ctx, code)
 
@@ -57,17 +57,20 @@ async def typed_code(ctx: Context, text: str, state: dict[str, Any]) -> bool:
 # ----------------------------------------------------------------- invites
 
 
-async def _too_many_wrong(ctx: Context) -> bool:
-    count = await ctx.session.scalar(
-        select(func.count())
-        .select_from(CodeAttempt)
-        .where(
-            CodeAttempt.channel == ctx.account.channel,
-            CodeAttempt.external_id == ctx.account.external_id,
-            CodeAttempt.at > ctx.now - timedelta(hours=1),
-        )
+async def _locked_out(ctx: Context) -> bool:
+    """Over the account's one guess limit (storage/guesses.py): say so and refuse."""
+    until = await guesses.locked_until(
+        ctx.session, ctx.account.channel, ctx.account.external_id, ctx.now
     )
-    return int(count or 0) >= MAX_WRONG_PER_HOUR
+    if until is None:
+        return False
+    ctx.say(ctx.t("team.join.too_many", minutes=guesses.minutes_left(ctx.now, until)))
+    _after_refusal(ctx)
+    return True
+
+
+async def _wrong_guess(ctx: Context) -> None:
+    await guesses.record_wrong(ctx.session, ctx.account.channel, ctx.account.external_id, ctx.now)
 
 
 async def _live_invite(ctx: Context, code: str) -> Invite | None:
@@ -83,9 +86,7 @@ def _after_refusal(ctx: Context) -> None:
 
 
 async def begin_invite(ctx: Context, code: str) -> bool:
-    if await _too_many_wrong(ctx):
-        ctx.say(ctx.t("team.join.too_many"))
-        _after_refusal(ctx)
+    if await _locked_out(ctx):
         return True
     invite = await _live_invite(ctx, code)
     if invite is None:
@@ -103,11 +104,7 @@ async def _refuse_invite(ctx: Context, code: str) -> None:
     Then the menu (or consent for a newcomer), never the screen the person was on."""
     known = await team_repo.invite_by_code(ctx.session, code)
     if known is None or known.commune_id != ctx.services.commune.id:
-        ctx.session.add(
-            CodeAttempt(
-                channel=ctx.account.channel, external_id=ctx.account.external_id, at=ctx.now
-            )
-        )
+        await _wrong_guess(ctx)
         ctx.say(ctx.t("team.join.invalid"))
     elif ctx.person is not None and await _holds(ctx, known):
         ctx.say(ctx.t("team.join.already"))
@@ -206,8 +203,11 @@ async def begin_referral(ctx: Context, code: str) -> bool:
         ctx.say(ctx.t("team.join.registered"))
         ctx.goto("menu")
         return True
+    if await _locked_out(ctx):
+        return True
     role = await team_repo.role_by_referral(ctx.session, code)
     if role is None or role.team_id is None:
+        await _wrong_guess(ctx)
         ctx.goto("consent", first=True)  # an old link still lets them start
     else:
         ctx.goto("join_consent", referral=role.referral_code)
