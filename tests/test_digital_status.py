@@ -226,3 +226,46 @@ async def test_targets_show_progress_in_the_csv(app, clock):
         assert t01["residents_platform_certified_self"] == "0"
     finally:
         tg.register(commune_code, saved.entries)
+
+
+async def test_who_is_behind_goes_to_leaders_and_admins_in_the_last_weeks(app, clock):
+    from datetime import UTC, datetime
+
+    from bot.scheduling.behind import admin_notes
+    from bot.scheduling.digests import weekly_digests
+    from tests.team_support import queued, texts_of
+
+    await add_households(app, "T01", [("H001", None), ("H002", None), ("H003", None)])
+    leader = await onboarded(app, "lead", "leader")
+    admin = await onboarded(app, "adm", "commune_admin")
+    await survey(
+        leader, await household_id(app, "T01", "H001"), ["2", "2", "1", "1", "0", "0"], True
+    )
+    await leader.text("/to")
+    await leader.choose("visit")
+    await leader.choose(f"h:{await household_id(app, 'T01', 'H002')}")
+    await leader.choose("s:cashless")
+    await leader.choose("done")
+    await leader.choose("skip")  # nobody in H002 on the bot: the visit stays unconfirmed
+
+    assert await admin_notes(app, date(2026, 10, 5), clock.now) == 0  # ten weeks ahead
+    await weekly_digests(app, date(2026, 10, 5), clock.now)
+    assert "còn thiếu" not in texts_of(await queued(app, leader, kind="digest"))[-1]
+    now = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # Monday 08:00 local, 22 days before 15/12
+    assert await admin_notes(app, date(2026, 11, 23), now) == 1
+    assert await admin_notes(app, date(2026, 11, 23), now) == 0  # a rerun sends nothing twice
+    await weekly_digests(app, date(2026, 11, 23), now)  # the leader's digest carries the note
+    note = texts_of(await queued(app, leader, kind="digest"))[-1]
+    assert note.startswith("📊 Tin tuần của Tổ công nghệ số cộng đồng thôn Đông")
+    assert "Còn 22 ngày nữa đến hạn chốt số liệu ngày 15/12. Thôn Đông còn thiếu" in note
+    assert "• 311/312 hộ chưa được cập nhật tình trạng số" in note  # 312 in the commune file
+    assert "• 1 lượt hỗ trợ tại hộ chưa được hộ xác nhận" in note
+    assert "Chưa có hoạt động" not in note  # the team surveyed and visited this week
+    summary = "\n".join(texts_of(await queued(app, admin, kind="digest")))
+    assert (
+        "• Thôn Đông: 311 hộ chưa cập nhật tình trạng số · 1 lượt hỗ trợ chưa xác nhận" in summary
+    )
+    assert (
+        "• Thôn Tây: 275 hộ chưa cập nhật tình trạng số · 0 lượt hỗ trợ chưa xác nhận · 1 tổ"
+        in (summary)
+    )
