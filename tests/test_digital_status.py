@@ -224,6 +224,22 @@ async def test_targets_show_progress_in_the_csv(app, clock):
         )
         assert "adults_vneid_level2_target" not in t01  # the commune set none
         assert t01["residents_platform_certified_self"] == "0"
+
+        # The spreadsheet and the document show the same figures with their target.
+        from openpyxl import load_workbook
+
+        sheet = load_workbook(io.BytesIO(render(report, "xlsx")))["Công dân số theo thôn"]
+        rows_x = [list(r) for r in sheet.iter_rows(values_only=True)]
+        header = next(r for r in rows_x if r[0] == "STT")
+        dong = next(r for r in rows_x if r[1] == "Thôn Đông")
+        assert dong[header.index("Có điện thoại thông minh")] == 2
+        assert dong[header.index("Có điện thoại thông minh (%)")] == 0.5
+        assert dong[header.index("Có điện thoại thông minh: mục tiêu (%)")] == 0.8
+        html = render(report, "html").decode("utf-8")
+        assert "Công dân số: hộ gia đình và người trưởng thành" in html
+        row = html.split("Người trưởng thành có điện thoại thông minh", 1)[1].split("</tr>")[0]
+        cells = [c.split(">", 1)[1].split("<")[0] for c in row.split("<td")[1:]]
+        assert cells == ["Tổ", "2", "4", "50,0", "80,0", "62,5"]  # count, of, %, target, progress
     finally:
         tg.register(commune_code, saved.entries)
 

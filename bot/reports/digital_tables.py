@@ -43,6 +43,7 @@ VILLAGE_FULL = (
     "residents_course_self",
     "residents_platform_certified_self",
 )
+WITH_PCT = ("households_one_proficient", *ADULT_INDICATORS, "residents_platform_certified_self")
 VILLAGE_COMPACT_PCT = ("households_one_proficient", *ADULT_INDICATORS[:4])
 
 
@@ -130,7 +131,7 @@ def digital_villages_table(report: Report, t: ReportTexts, *, compact: bool = Fa
     else:
         for name in VILLAGE_FULL:
             keys.append((name, name, "count"))
-            if name == "households_one_proficient" or name in ADULT_INDICATORS:
+            if name in WITH_PCT:
                 keys.append((f"{name}_pct", name, "pct"))
             if name in targeted:
                 keys.append((f"{name}_target", name, "target"))
