@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
-from sqlalchemy import Integer, Select, and_, func, literal_column, select, union_all
+from sqlalchemy import Integer, Select, and_, func, literal_column, select, union, union_all
 
 from bot.reports import indicators as ind
 from bot.reports.model import Digital
@@ -67,18 +67,29 @@ def _latest_surveys(scope: ind.Scope) -> Any:
 
 
 def _bot_proficient(scope: ind.Scope) -> Any:
-    """Households with a linked resident whose basic programme was finished before the end."""
-    done = ind._basic_done(scope).subquery("done_people")
-    p, h, v = ind.PEOPLE.alias("linked"), ind.HOUSEHOLDS, ind.VILLAGES
+    """Households with a linked resident whose basic programme was finished before the end.
+    The link may sit on the person's own row or on a messenger account merged into it;
+    two plain equality joins (not one on a coalesce), so each is an index lookup."""
+    done = ind._basic_done(scope).cte("done_people")
+    own, merged = ind.PEOPLE.alias("linked_own"), ind.PEOPLE.alias("linked_merged")
+    by_own = (
+        select(own.c.household_id)
+        .select_from(done.join(own, own.c.id == done.c.key))
+        .where(own.c.household_id.is_not(None))
+    )
+    by_merged = (
+        select(merged.c.household_id)
+        .select_from(merged.join(done, done.c.key == merged.c.merged_into_person_id))
+        .where(merged.c.household_id.is_not(None))
+    )
+    linked = union(by_own, by_merged).subquery("linked_households")
+    h, v = ind.HOUSEHOLDS, ind.VILLAGES
     return (
-        select(p.c.household_id, h.c.village_id, v.c.commune_id)
+        select(linked.c.household_id, h.c.village_id, v.c.commune_id)
         .select_from(
-            p.join(done, done.c.key == func.coalesce(p.c.merged_into_person_id, p.c.id))
-            .join(h, h.c.id == p.c.household_id)
-            .join(v, v.c.id == h.c.village_id)
+            linked.join(h, h.c.id == linked.c.household_id).join(v, v.c.id == h.c.village_id)
         )
-        .where(p.c.household_id.is_not(None), v.c.commune_id.in_(scope.commune_ids))
-        .distinct()
+        .where(v.c.commune_id.in_(scope.commune_ids))
     )
 
 
