@@ -137,8 +137,11 @@ class StatusCountScreen:
 
 
 def _step(args: dict[str, Any]) -> int:
+    """The question to ask; the first again if the adults are not known (a stale screen)."""
     step = args.get("step", 0)
-    return step if isinstance(step, int) and 0 <= step < len(hs.FIELDS) else 0
+    if not isinstance(step, int) or not 0 <= step < len(hs.FIELDS):
+        return 0
+    return step if step == 0 or "adults" in (args.get("answers") or {}) else 0
 
 
 @screen
