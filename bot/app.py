@@ -11,6 +11,7 @@ from bot.core.context import CommuneRef, Services
 from bot.core.engine import Engine
 from bot.core.texts import Texts
 from bot.reports.notes import register as register_report_notes
+from bot.reports.targets import register as register_targets
 from bot.startup import DATABASE_ERRORS, DatabaseStartupError
 from config.commune import load_commune_file
 from config.settings import Settings
@@ -38,6 +39,7 @@ async def build_app(settings: Settings, *, services_overrides: dict | None = Non
     """
     commune_file = load_commune_file(settings.commune_file)
     register_report_notes(commune_file.commune.code, commune_file.report)
+    register_targets(commune_file.commune.code, commune_file.targets)
     curriculum = load_curriculum(settings.content_dir or default_content_root())
     try:
         database = Database(settings.database_url, echo=settings.database.echo)

@@ -56,11 +56,35 @@ class ReportInfo(_Strict):
     signer_name: str | None = Field(None, max_length=80)
 
 
+# Indicators the commune's plan can set a target for (percentages of their denominator,
+# docs/glossary.md "Digital citizens").
+TARGET_INDICATORS = (
+    "households_one_proficient",
+    "adults_smartphone",
+    "adults_vneid_level2",
+    "adults_payment_account",
+    "adults_used_public_service",
+    "adults_health_book",
+    "residents_platform_certified_self",
+)
+
+
+class TargetInfo(_Strict):
+    """One milestone of the commune's plan: `percent` of the indicator by the end of
+    `year`, for the whole commune or (with `village`) one village."""
+
+    indicator: Literal[TARGET_INDICATORS]  # type: ignore[valid-type]
+    year: int = Field(ge=2020, le=2100)
+    percent: float = Field(ge=0, le=100)
+    village: str | None = None
+
+
 class CommuneFile(_Strict):
     commune: CommuneInfo
     villages: list[VillageInfo] = Field(min_length=1)
     teams: list[TeamInfo] = []
     report: ReportInfo = ReportInfo()
+    targets: list[TargetInfo] = []
 
     @model_validator(mode="after")
     def _references(self) -> CommuneFile:
@@ -74,6 +98,16 @@ class CommuneFile(_Strict):
         for team in self.teams:
             if team.village not in village_codes:
                 raise ValueError(f"team {team.code} names unknown village {team.village}")
+        seen = set()
+        for target in self.targets:
+            if target.village is not None and target.village not in village_codes:
+                raise ValueError(
+                    f"target {target.indicator} names unknown village {target.village}"
+                )
+            key = (target.indicator, target.year, target.village)
+            if key in seen:
+                raise ValueError(f"target {target.indicator} {target.year} given twice")
+            seen.add(key)
         return self
 
 

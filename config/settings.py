@@ -79,6 +79,11 @@ class SchedulerSettings(BaseModel):
     annual_report_date: str = "10/12"  # DD/MM: the annual report goes to commune admins
     report_deadline: str = "15/12"  # DD/MM: the annual report is due
     deadline_reminder_days: list[int] = [3, 1]  # days before the deadline
+    # "Who is behind": a weekly note to team leaders and commune admins with the digests,
+    # in the last `behind_weeks` weeks before the deadline (0: never); a team with no
+    # visit, survey or assisted lesson in `idle_weeks` weeks is named in it.
+    behind_weeks: int = Field(default=4, ge=0, le=26)
+    idle_weeks: int = Field(default=2, ge=1, le=26)
     lease_seconds: int = Field(default=30, ge=3, le=600)  # one scheduler among processes
 
     def is_quiet(self, hour: int) -> bool:

@@ -77,6 +77,7 @@ NOT_PERSONAL: dict[str, str] = {
     "households.head_name": "the commune's household register (imported or added by the team)",
     "support_visits.services": "service ids",
     "assisted_learning.lesson_id": "content id",
+    "self_reports.kind": "'course_finished' or 'platform_certified', kept anonymously like events",
     "invites.code": "a one-time code, not tied to a person until claimed",
     "invites.role": "a role name",
     "invites.created_by": "'person:<id>' or the officer's OS account",

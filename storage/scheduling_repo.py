@@ -161,15 +161,18 @@ def _live_person() -> tuple[ColumnElement[bool], ...]:
     return (Person.deleted_at.is_(None), Person.merged_into_person_id.is_(None))
 
 
-async def team_recipients(session: AsyncSession, commune_id: int) -> list[TeamRecipient]:
-    """Team members and leaders (roles not revoked) of the commune's teams."""
+async def team_recipients(
+    session: AsyncSession, commune_id: int, roles: tuple[str, ...] = TEAM_ROLES
+) -> list[TeamRecipient]:
+    """Team members and leaders (roles not revoked) of the commune's teams; `roles`
+    narrows it (the leaders only)."""
     rows = await session.execute(
         select(StaffRole.person_id, Team.id, Team.name, Village.id, Village.name)
         .join(Team, Team.id == StaffRole.team_id)
         .join(Village, Village.id == Team.village_id)
         .join(Person, Person.id == StaffRole.person_id)
         .where(
-            StaffRole.role.in_(TEAM_ROLES),
+            StaffRole.role.in_(roles),
             StaffRole.revoked_at.is_(None),
             Team.commune_id == commune_id,
             *_live_person(),

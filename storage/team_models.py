@@ -147,3 +147,47 @@ class AuditEntry(Base):
     commune_id: Mapped[int | None] = mapped_column(ForeignKey("communes.id"))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     succeeded: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class HouseholdSurvey(Base):
+    """A household's digital status as a team member found it on one visit.
+
+    Append-only: a newer survey supersedes an older one for the figures, and the old
+    rows stay, so a report for a closed period reads the surveys made before its end
+    and says the same when run again later."""
+
+    __tablename__ = "household_surveys"
+    __table_args__ = (Index("ix_household_surveys_household", "household_id", "surveyed_at"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"))
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"))
+    commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id"), index=True)
+    member_person_id: Mapped[int] = mapped_column(Id)  # who recorded it
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    surveyed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    adults: Mapped[int] = mapped_column(Integer)
+    smartphone: Mapped[int] = mapped_column(Integer)
+    vneid_level2: Mapped[int] = mapped_column(Integer)
+    payment_account: Mapped[int] = mapped_column(Integer)
+    used_public_service: Mapped[int] = mapped_column(Integer)
+    health_book: Mapped[int] = mapped_column(Integer)
+    # At least one member proficient in the five basic skills, as the team judged it.
+    proficient: Mapped[bool] = mapped_column(Boolean)
+
+
+# What residents can say about themselves (self-reported, never verified by the bot).
+SELF_REPORT_KINDS = ("course_finished", "platform_certified")
+
+
+class SelfReport(Base):
+    """A resident's own word: they finished a course, or were certified, on
+    binhdanhocvuso.gov.vn. No photo is asked for or kept: the figure is counted as the
+    resident's word, apart from what the bot and the team know."""
+
+    __tablename__ = "self_reports"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    person_id: Mapped[int] = mapped_column(Id, index=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id"), index=True)
+    village_id: Mapped[int | None] = mapped_column(ForeignKey("villages.id"))  # at the time
+    kind: Mapped[str] = mapped_column(String(24))
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime())

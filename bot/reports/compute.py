@@ -12,6 +12,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.model import Curriculum
+from bot.reports import digital as dg
 from bot.reports import indicators as ind
 from bot.reports.model import (
     AgeRow,
@@ -25,6 +26,7 @@ from bot.reports.model import (
     VillageRow,
 )
 from bot.reports.periods import Period, month_buckets
+from bot.reports.targets import targets_for
 from storage.db import Database
 from storage.models import Commune, Team, Village
 from storage.team_models import VISIT_SERVICES
@@ -74,6 +76,7 @@ class _Reads:
     services: dict[str, Any]  # service -> (visits, verified, households)
     roles: list[Any]
     months: dict[int, Any]  # bucket index -> (completions, passes)
+    digital: ind.Figures | None = None  # household surveys and self-reports (digital.py)
 
 
 async def _read(
@@ -116,7 +119,8 @@ async def _read_the_rest(session: AsyncSession, scope: ind.Scope, buckets: list[
     roles = list((await session.execute(ind.member_list_statement(scope))).all())
     bounds = [bucket.utc_bounds() for bucket in buckets]
     months = {row.bucket: row for row in await session.execute(ind.months_statement(scope, bounds))}
-    return _Reads(figures, services, roles, months)
+    digital = await ind.collect(session, dg.statements(scope))
+    return _Reads(figures, services, roles, months, digital)
 
 
 async def compute_report(
@@ -163,6 +167,12 @@ async def compute_report(
     def get(level: str, unit: Any) -> dict[str, int] | None:
         return reads.figures.get((level, commune_id, unit))
 
+    def digital(level: str, unit: Any, metrics: Metrics) -> dg.Digital:
+        values = (reads.digital or {}).get((level, commune_id, unit))
+        return dg.digital_of(
+            values, households_total=metrics.households_total, registered=metrics.registered
+        )
+
     village_by_id = {v.id: v for v in villages}
     teams_per_village: dict[int, int] = {}
     for team in teams:
@@ -181,7 +191,14 @@ async def compute_report(
             households_total=village.households_total,
             teams=teams_per_village.get(village.id, 0),
         )
-        row = VillageRow(village.id, village.code, village.name, village.active, metrics)
+        row = VillageRow(
+            village.id,
+            village.code,
+            village.name,
+            village.active,
+            metrics,
+            digital(ind.VILLAGE, village.id, metrics),
+        )
         village_rows.append(row)
     unplaced = get(ind.VILLAGE, None)
     if village_id is None and unplaced:
@@ -262,6 +279,8 @@ async def compute_report(
         ages=age_rows,
         months=month_rows,
         core_lessons=programme.core,
+        digital=digital(ind.COMMUNE, None, total),
+        targets=targets_for(commune.code),
     )
 
 

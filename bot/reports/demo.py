@@ -30,6 +30,8 @@ from storage.team_models import (
     VISIT_SERVICES,
     AssistedLearning,
     Household,
+    HouseholdSurvey,
+    SelfReport,
     StaffRole,
     SupportVisit,
 )
@@ -91,6 +93,23 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "verified_at",
         "verified_by_person_id",
     ),
+    "household_surveys": (
+        "id",
+        "household_id",
+        "village_id",
+        "commune_id",
+        "member_person_id",
+        "team_id",
+        "surveyed_at",
+        "adults",
+        "smartphone",
+        "vneid_level2",
+        "payment_account",
+        "used_public_service",
+        "health_book",
+        "proficient",
+    ),
+    "self_reports": ("id", "person_id", "commune_id", "village_id", "kind", "reported_at"),
     "assisted_learning": (
         "id",
         "member_person_id",
@@ -110,6 +129,8 @@ TABLES = {
     "participation_events": ParticipationEvent.__table__,
     "support_visits": SupportVisit.__table__,
     "assisted_learning": AssistedLearning.__table__,
+    "household_surveys": HouseholdSurvey.__table__,
+    "self_reports": SelfReport.__table__,
 }
 
 
@@ -145,6 +166,10 @@ class Profile:
     visits_per_household: float = 0.6
     verified_visits: float = 0.6
     assisted_per_household: float = 0.04
+    surveyed_households: float = 0.55  # households the team recorded a digital status for
+    surveyed_again: float = 0.35  # of those, surveyed a second time, usually improved
+    self_certified: float = 0.12  # residents who tell the bot they were certified
+    self_course: float = 0.2  # residents who tell the bot they finished a course
 
 
 @dataclass
@@ -194,6 +219,8 @@ def generate(
     gen.finish_households()
     gen.visits()
     gen.assisted()
+    gen.surveys()
+    gen.self_reports()
     return gen.out
 
 
@@ -210,6 +237,10 @@ class _Generator:
         profile: Profile,
     ) -> None:
         self.rng = random.Random(seed)
+        # Surveys and self-reports draw from their own stream, so adding them left every
+        # other generated row as it was for a given seed.
+        self.rng_status = random.Random(seed * 7919 + 15)
+        self.said: list[tuple[int, int | None, datetime]] = []  # (person, village, since)
         self.commune_id = commune_id
         self.villages = list(villages)
         self.team_list = sorted(teams, key=lambda x: x.code)
@@ -228,7 +259,7 @@ class _Generator:
         self.weights = [max(v.households_total, 1) for v in self.villages]
 
     def id(self, table: str) -> int:
-        value = self.next_id[table]
+        value = self.next_id.get(table, 1)
         self.next_id[table] = value + 1
         return value
 
@@ -382,6 +413,8 @@ class _Generator:
             final_village, None if deleted_at else age, attributed, source, household,
             referrer, None, registered_at, deleted_at,
         )  # fmt: skip
+        if deleted_at is None:
+            self.said.append((pid, final_village, registered_at))
         if linked:
             self.row(
                 "people", second, self.commune_id, None, None, final_village, None,
@@ -448,6 +481,61 @@ class _Generator:
                         "assisted_learning", self.id("assisted_learning"), member, team.id,
                         village.id, self.commune_id, home, learner, lesson_id, at,
                     )  # fmt: skip
+
+    def surveys(self) -> None:
+        """Household digital status surveys, as teams record them on visits: a newer one
+        for some households, usually showing progress."""
+        rng, p = self.rng_status, self.profile
+        for team in self.team_list:
+            crew = self.crews.get(team.id) or []
+            homes = self.homes.get(team.village_id) or []
+            if not crew:
+                continue
+            for home in homes:
+                if rng.random() >= p.surveyed_households:
+                    continue
+                at = self.start + timedelta(seconds=self.span * rng.betavariate(1.5, 1.5))
+                adults = rng.choices((1, 2, 3, 4, 5), (10, 35, 30, 18, 7))[0]
+                status = [_some(rng, adults, rate) for rate in SURVEY_RATES]
+                proficient = rng.random() < 0.4
+                for round_ in range(2):
+                    member, revoked = rng.choice(crew)
+                    if at >= self.end or (revoked is not None and at >= revoked):
+                        break
+                    self.row(
+                        "household_surveys", self.id("household_surveys"), home,
+                        team.village_id, self.commune_id, member, team.id, at, adults,
+                        *status, proficient,
+                    )  # fmt: skip
+                    if round_ or rng.random() >= p.surveyed_again:
+                        break
+                    at += timedelta(days=rng.randint(20, 120))
+                    status = [min(adults, n + _some(rng, adults - n, 0.4)) for n in status]
+                    proficient = proficient or rng.random() < 0.35
+
+    def self_reports(self) -> None:
+        """Residents' own word about binhdanhocvuso.gov.vn (never verified)."""
+        rng, p = self.rng_status, self.profile
+        for pid, village, since in self.said:
+            for kind, rate in (
+                ("course_finished", p.self_course),
+                ("platform_certified", p.self_certified),
+            ):
+                if rng.random() >= rate:
+                    continue
+                at = since + timedelta(days=rng.randint(3, 150))
+                if at < self.end:
+                    self.row("self_reports", self.id("self_reports"), pid, self.commune_id,
+                             village, kind, at)  # fmt: skip
+
+
+# Share of a household's adults with each survey item: smartphone, VNeID level 2, payment
+# account, online public service used, e-health book (a rural commune's first rounds).
+SURVEY_RATES = (0.78, 0.55, 0.5, 0.3, 0.25)
+
+
+def _some(rng: random.Random, n: int, rate: float) -> int:
+    return sum(1 for _ in range(n) if rng.random() < rate)
 
 
 # --- writing -------------------------------------------------------------------

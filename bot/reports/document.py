@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bot.reports import digital_tables as dt
 from bot.reports import tables as tb
 from bot.reports.model import Metrics, Report, VillageRow
 from bot.reports.notes import notes_for
@@ -98,6 +99,9 @@ def document_tables(report: Report, t: ReportTexts, *, include_names: bool) -> d
         main.append(tb.villages_table(report, t, compact=True))
     main += [tb.teams_table(report, t, compact=True), tb.services_table(report, t)]
     main.append(tb.ages_table(report, t))
+    main.append(dt.digital_table(report, t))
+    if not single:
+        main.append(dt.digital_villages_table(report, t, compact=True))
     result = {
         table.key: doc_table(table, t("document.table_title", number=n, title=table.title))
         for n, table in enumerate(main, start=1)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 
 from bot.reports.periods import Period
+from bot.reports.targets import Targets
 
 
 def ratio(part: int, whole: int) -> float | None:
@@ -107,12 +108,45 @@ class Metrics:
 
 
 @dataclass(frozen=True)
+class Digital:
+    """One unit's digital-citizen figures at the end of a period (cumulative)."""
+
+    households_total: int = 0  # the commune file's number of households
+    households_surveyed: int = 0  # with a survey before the end (team)
+    households_surveyed_new: int = 0  # whose newest survey is in the period
+    households_one_proficient_team: int = 0  # newest survey says someone is proficient
+    households_one_proficient_bot: int = 0  # a linked resident finished the basic programme
+    households_one_proficient: int = 0  # either of the two (team or bot), once per household
+    adults_total: int = 0
+    adults_smartphone: int = 0
+    adults_vneid_level2: int = 0
+    adults_payment_account: int = 0
+    adults_used_public_service: int = 0
+    adults_health_book: int = 0
+    residents_course_self: int = 0  # people who said they finished a course (resident)
+    residents_platform_certified_self: int = 0  # people who said they were certified
+    registered: int = 0  # registered residents (the read model's `registered`)
+
+    def denominator(self, indicator: str) -> int:
+        """What an indicator's percentage divides by (docs/glossary.md)."""
+        if indicator.startswith("households_"):
+            return self.households_total
+        if indicator.startswith("adults_"):
+            return self.adults_total
+        return self.registered
+
+    def pct(self, indicator: str) -> float | None:
+        return ratio(int(getattr(self, indicator)), self.denominator(indicator))
+
+
+@dataclass(frozen=True)
 class VillageRow:
     id: int | None  # None: residents who have not chosen a village yet
     code: str
     name: str
     active: bool
     metrics: Metrics
+    digital: Digital = Digital()  # households' and adults' digital status (digital.py)
 
 
 @dataclass(frozen=True)
@@ -187,6 +221,8 @@ class Report:
     ages: list[AgeRow]
     months: list[MonthRow]
     core_lessons: tuple[str, ...] = field(default=())
+    digital: Digital = Digital()  # the commune's (or the one village's) digital figures
+    targets: Targets = Targets()  # the commune plan's milestones (commune file)
 
     @property
     def scope_name(self) -> str:

@@ -15,10 +15,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.reports import digital as dg
 from bot.reports import indicators as ind
-from bot.reports.model import Metrics
+from bot.reports.model import Digital, Metrics
+from storage.models import Village
 
 ACTIVE_DAYS = 30  # "đang học": a learning event in the last 30 days
 # The start of the log, for figures counted "since the launch" in a live view.
@@ -149,3 +152,45 @@ async def villages_in_period(
     return await unit_figures(
         session, commune_id, start, end, levels=(ind.COMMUNE, ind.VILLAGE), parts=(PEOPLE, VISITS)
     )
+
+
+async def digital_status(
+    session: AsyncSession,
+    commune_id: int,
+    start: datetime,
+    end: datetime,
+    *,
+    village_id: int | None = None,
+) -> dict[tuple[str, Any], Digital]:
+    """Households' and adults' digital status and residents' own word at ``end``, per
+    village and for the commune (the report's Bảng "Công dân số", the dashboard's
+    figures); `households_surveyed_new` counts surveys updated in ``[start, end)``.
+    Denominators come with them: households of the commune file, registered residents."""
+    scope = ind.Scope((commune_id,), start, end, (), village_id, (ind.COMMUNE, ind.VILLAGE))
+    values = await ind.collect(session, dg.statements(scope))
+    people = await unit_figures(
+        session,
+        commune_id,
+        start,
+        end,
+        levels=(ind.COMMUNE, ind.VILLAGE),
+        village_id=village_id,
+        parts=(PEOPLE,),
+    )
+    query = select(Village.id, Village.households_total).where(Village.commune_id == commune_id)
+    if village_id is not None:
+        query = query.where(Village.id == village_id)
+    households = dict((await session.execute(query)).all())
+    out: dict[tuple[str, Any], Digital] = {}
+    for vid, total in households.items():
+        out[(ind.VILLAGE, vid)] = dg.digital_of(
+            values.get((ind.VILLAGE, commune_id, vid)),
+            households_total=int(total or 0),
+            registered=of(people, ind.VILLAGE, vid).registered,
+        )
+    out[(ind.COMMUNE, None)] = dg.digital_of(
+        values.get((ind.COMMUNE, commune_id, None)),
+        households_total=sum(int(t or 0) for t in households.values()),
+        registered=of(people, ind.COMMUNE).registered,
+    )
+    return out

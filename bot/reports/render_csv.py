@@ -12,7 +12,7 @@ import io
 from collections.abc import Callable
 from typing import Any
 
-from bot.reports.model import Metrics, Report
+from bot.reports.model import Digital, Metrics, Report
 
 # Column -> value. Do not rename or reorder: scripts read these. Add new ones at the end.
 CSV_COLUMNS: dict[str, Callable[[Metrics], Any]] = {
@@ -39,17 +39,64 @@ CSV_COLUMNS: dict[str, Callable[[Metrics], Any]] = {
 }
 HEADER = ["village_code", "village_name", *CSV_COLUMNS, "period_start", "period_end"]
 
+# The campaign's own indicators (`Digital`, cumulative to the end of the period), after
+# the period columns so that existing positions stay. Each one the commune's plan sets a
+# target for is followed by `<name>_target` (a percentage of its denominator).
+DIGITAL_COLUMNS = (
+    "households_surveyed",
+    "households_one_proficient",
+    "households_one_proficient_team",
+    "households_one_proficient_bot",
+    "adults_total",
+    "adults_smartphone",
+    "adults_vneid_level2",
+    "adults_payment_account",
+    "adults_used_public_service",
+    "adults_health_book",
+    "residents_course_self",
+    "residents_platform_certified_self",
+)
+
+
+def _percent(value: float | None) -> Any:
+    if value is None:
+        return ""
+    return int(value) if float(value).is_integer() else value
+
+
+def _digital_header(report: Report) -> list[str]:
+    targeted = set(report.targets.indicators())
+    header: list[str] = []
+    for name in DIGITAL_COLUMNS:
+        header.append(name)
+        if name in targeted:
+            header.append(f"{name}_target")
+    return header
+
+
+def _digital_values(report: Report, digital: Digital, village_code: str) -> list[Any]:
+    targeted = set(report.targets.indicators())
+    year = report.period.last_day.year
+    values: list[Any] = []
+    for name in DIGITAL_COLUMNS:
+        values.append(getattr(digital, name))
+        if name in targeted:
+            target = report.targets.of(name, year, village_code)
+            values.append(_percent(target.percent) if target else "")
+    return values
+
 
 def render_csv(report: Report) -> bytes:
     """One row per village (not a total: people counts per village do not add up)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(HEADER)
+    writer.writerow([*HEADER, *_digital_header(report)])
     start = report.period.start.date().isoformat()
     last_day = report.period.last_day.isoformat()
     for village in report.villages:
         if village.id is None:
             continue  # residents with no village yet are in the commune total only
         values = [fn(village.metrics) for fn in CSV_COLUMNS.values()]
-        writer.writerow([village.code, village.name, *values, start, last_day])
+        digital = _digital_values(report, village.digital, village.code)
+        writer.writerow([village.code, village.name, *values, start, last_day, *digital])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")

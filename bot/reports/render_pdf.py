@@ -320,7 +320,7 @@ def render_pdf(
         w.paragraph(text)
     w.paragraph(doc["generated"], style="I")
     captions = doc["charts"]
-    for key in ("summary", "villages", "teams", "services", "ages"):
+    for key in ("summary", "villages", "teams", "services", "ages", "digital", "digital_villages"):
         if key in tables:
             w.table(tables[key])
         if key == "villages" and "households" in captions:

@@ -23,6 +23,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from bot.reports import digital_tables as dt
 from bot.reports import tables as tb
 from bot.reports.document import period_status
 from bot.reports.model import Report
@@ -186,6 +187,8 @@ def render_xlsx(report: Report, charts: dict[str, bytes], *, include_names: bool
         ("services", tb.services_table(report, t)),
         ("ages", tb.ages_table(report, t)),
         ("months", tb.months_table(report, t)),
+        ("digital", dt.digital_table(report, t)),
+        ("digital_villages", dt.digital_villages_table(report, t)),
     ]
     sheets += [
         (table.key, table) for table in tb.ranking_tables(report, t, include_names=include_names)

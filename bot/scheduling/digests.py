@@ -16,6 +16,7 @@ from bot.app import App
 from bot.core.messages import Outbound
 from bot.reports import indicators as ind
 from bot.reports import read_model
+from bot.scheduling.behind import admin_notes, behind_this_week, leader_note
 from bot.scheduling.common import (
     day_month,
     in_grace,
@@ -31,6 +32,7 @@ from storage import scheduling_repo as repo
 class DigestRun:
     weekly: int = 0
     monthly: int = 0
+    behind: int = 0  # admins' "who is behind" notes, in the last weeks before the deadline
 
     def as_log(self) -> dict[str, int]:
         return dict(vars(self))
@@ -47,6 +49,7 @@ async def run_digests(app: App, now: datetime) -> DigestRun:
     week = weekly_slot(local, settings.digest_weekday, settings.digest_hour)
     if in_grace(local, week, grace):
         run.weekly = await weekly_digests(app, week.date(), now)
+        run.behind = await admin_notes(app, week.date(), now)
     month = monthly_slot(local, settings.monthly_digest_day, settings.digest_hour)
     if in_grace(local, month, grace):
         first = month.date().replace(day=1)
@@ -74,6 +77,12 @@ async def weekly_digests(app: App, until: date, now: datetime) -> int:
         recipients = await repo.team_recipients(session, commune)
         if not recipients:
             return 0
+        # In the last weeks before the deadline, leaders also read what their village misses.
+        behind = await behind_this_week(app, session, until, now)
+        leaders = {
+            (r.person_id, r.team_id)
+            for r in await repo.team_recipients(session, commune, roles=("leader",))
+        }
         this_week = await read_model.villages_in_period(session, commune, *week)
         last_week = await read_model.villages_in_period(session, commune, *before)
         accounts = await repo.reachable_accounts(session, [r.person_id for r in recipients])
@@ -92,6 +101,9 @@ async def weekly_digests(app: App, until: date, now: datetime) -> int:
                 visits=now_counts.visits,
                 visits_prev=then.visits,
             )
+            if behind is not None and (r.person_id, r.team_id) in leaders:
+                note = leader_note(app, behind, r.village_id)
+                text = f"{text}\n\n{note}" if note else text
             queued += await send_to(
                 session,
                 accounts.get(r.person_id),

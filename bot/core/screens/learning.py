@@ -282,12 +282,15 @@ class ProgressScreen:
         upcoming = next_lesson(ctx, progress)
         if upcoming is not None:
             choices.append(await continue_choice(ctx, upcoming, progress))
+        choices.append(ctx.choice("self_report", "self_report.entry"))
         choices.append(menu_choice(ctx))
         return Outbound("\n".join(lines), tuple(choices))
 
     async def choose(self, ctx: Context, args: dict[str, Any], choice_id: str) -> None:
         if choice_id.startswith("l:"):
             await open_lesson(ctx, choice_id[2:])
+        elif choice_id == "self_report":
+            ctx.goto("self_report")
         else:
             ctx.goto("menu")
 

@@ -22,7 +22,7 @@ from bot.team.qr import qr_png
 from bot.team.village_view import render_stats, village_stats
 from storage import team_repo
 from storage.models import Team, Village
-from storage.team_models import SupportVisit
+from storage.team_models import Household, SupportVisit
 
 
 def refused(ctx: Context) -> Outbound:
@@ -54,6 +54,14 @@ class TeamScreen:
         from bot.core.screens.team_visits import paused_visit  # it imports this module
 
         choices = []
+        status_for = args.get("status_for")
+        if isinstance(status_for, int):  # a visit was just logged: its household's status
+            household = await ctx.session.get(Household, status_for)
+            if household is not None and household.village_id == grant.village_id:
+                label = household.code
+                choices.append(
+                    ctx.choice(f"status:{household.id}", "status.after_visit", household=label)
+                )
         paused = await paused_visit(ctx)
         if paused is not None:  # a visit entry left half-done comes first
             choices.append(ctx.choice("resume_visit", "resume.visit_continue", household=paused[2]))
@@ -61,6 +69,7 @@ class TeamScreen:
             ctx.choice("referral", "team.referral"),
             ctx.choice("visit", "team.visit"),
             ctx.choice("assisted", "team.assisted"),
+            ctx.choice("status", "status.menu_entry"),
             ctx.choice("questions", "team.questions", count=open_count),
             ctx.choice("view", "team.view_entry", village=village.name if village else ""),
             ctx.choice("report_request", "report_request.menu_entry"),
@@ -92,7 +101,14 @@ class TeamScreen:
                 ctx.goto(paused[0], **paused[1])
         elif choice_id == "referral":
             ctx.goto("team_referral")
-        elif choice_id in ("visit", "assisted"):
+        elif choice_id.startswith("status:") and choice_id[7:].isdigit():
+            from bot.core.screens.team_status import open_status
+            from bot.core.screens.team_visits import _household
+
+            household = await _household(ctx, choice_id[7:], "log_visit")
+            if household is not None:
+                await open_status(ctx, household)
+        elif choice_id in ("visit", "assisted", "status"):
             ctx.goto("team_household", purpose=choice_id, page=0)
         elif choice_id == "questions":
             ctx.goto("team_questions")

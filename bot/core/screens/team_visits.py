@@ -20,7 +20,7 @@ from storage.models import Village
 from storage.team_models import VISIT_SERVICES, AssistedLearning, Household, SupportVisit
 
 PER_PAGE = 8
-ACTIONS = {"visit": "log_visit", "assisted": "assisted_learning"}
+ACTIONS = {"visit": "log_visit", "assisted": "assisted_learning", "status": "log_visit"}
 MAX_NOTE = 500
 MAX_LABEL = 40
 
@@ -130,7 +130,7 @@ class HouseholdPickScreen:
         elif choice_id.startswith("h:"):
             household = await _household(ctx, choice_id[2:], action)
             if household is not None:
-                _next_step(ctx, purpose, household)
+                await _next_step(ctx, purpose, household)
         elif choice_id == "add":
             await self._add(ctx, purpose, action, args.get("q") or "")
 
@@ -143,7 +143,7 @@ class HouseholdPickScreen:
         code, _head = parse_new_household(query)
         exact = await team_repo.household_by_code(ctx.session, grant.village_id, code or query)
         if exact is not None:
-            _next_step(ctx, purpose, exact)
+            await _next_step(ctx, purpose, exact)
             return
         ctx.goto(self.name, purpose=purpose, page=0, q=query)
 
@@ -164,18 +164,22 @@ class HouseholdPickScreen:
         existing = await team_repo.household_by_code(ctx.session, grant.village_id, code)
         if existing is not None:
             ctx.say(ctx.t("team.household_exists", code=existing.code))
-            _next_step(ctx, purpose, existing)
+            await _next_step(ctx, purpose, existing)
             return
         household = await team_repo.add_household(
             ctx.session, grant.village_id, code, head, ctx.now
         )
         ctx.say(ctx.t("team.household_added", code=household.code))
         ctx.say(ctx.t("team.resident_code", code=household.resident_code))
-        _next_step(ctx, purpose, household)
+        await _next_step(ctx, purpose, household)
 
 
-def _next_step(ctx: Context, purpose: str, household: Household) -> None:
-    if purpose == "assisted":
+async def _next_step(ctx: Context, purpose: str, household: Household) -> None:
+    if purpose == "status":
+        from bot.core.screens.team_status import open_status  # it imports this module
+
+        await open_status(ctx, household)
+    elif purpose == "assisted":
         ctx.goto("team_assisted", household=household.id)
     else:
         ctx.goto("team_visit", household=household.id, services=[])
@@ -277,7 +281,7 @@ async def save_visit(ctx: Context, args: dict[str, Any], note: str | None) -> No
         text += "\n" + ctx.t("team.visit_asked")
     text += "\n" + ctx.t("team.resident_code", code=household.resident_code)
     ctx.say(text)
-    ctx.goto("team")
+    ctx.goto("team", status_for=household.id)  # the household's digital status, one tap away
 
 
 @accepts_text

@@ -287,6 +287,8 @@ def build(path: Path = TEMPLATE) -> Path:
     _data_table(document, tables["teams"])
     _data_table(document, tables["services"])
     _data_table(document, tables["ages"])
+    _data_table(document, tables["digital"])
+    _data_table(document, tables["digital_villages"], optional=True)
     _chart(document, "months")
     _paragraph(document, t("document.section_assessment"), bold=True, keep=True)
     _paragraph(document, t("document.section_strengths"), bold=True, keep=True)
