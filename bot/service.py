@@ -100,7 +100,11 @@ async def serve(settings: Settings, role: Role = "all", stop: asyncio.Event | No
         if role in ("all", "web"):
             services = app.engine.services
             web_app = build_web_app(
-                app.database, channels, texts=services.texts, clock=services.clock
+                app.database,
+                channels,
+                texts=services.texts,
+                clock=services.clock,
+                services=services,
             )
             runner = web.AppRunner(web_app, shutdown_timeout=10)
             await runner.setup()

@@ -1,0 +1,309 @@
+"""The dashboard's pages. Each handler reads through the read model or calls an
+operation of `bot.operations` (the same ones the chat screens call) and renders a
+template; none of them counts or writes on its own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from bot.operations import NotAllowed, web_access
+from bot.operations import broadcasts as bc_ops
+from bot.operations import questions as q_ops
+from bot.operations import reports as report_ops
+from bot.reports.exports import CONTENT_TYPES, report_filename
+from bot.team import broadcast_service
+from bot.team import questions as question_service
+from bot.webui import views
+from bot.webui.auth import Page
+from bot.webui.render import render
+from bot.webui.svg import trend_svg
+from storage import repo, web_repo
+from storage.models import Village
+
+PERIOD_LABELS = {
+    "m": "Tháng báo cáo hiện tại",
+    "q": "Quý hiện tại",
+    "y0": "Năm báo cáo hiện tại",
+    "y1": "Năm báo cáo trước",
+    "all": "Từ khi bắt đầu",
+}
+FORMAT_LABELS = {"xlsx": "Excel (.xlsx)", "docx": "Word (.docx)", "pdf": "PDF", "csv": "CSV"}
+
+
+async def _scope(page: Page, village_code: str | None = None) -> report_ops.Scope:
+    async with page.database.session() as session:
+        return await report_ops.scope_for(session, page.actor, page.commune, village_code)
+
+
+async def overview(page: Page) -> web.StreamResponse:
+    scope = await _scope(page)
+    current, previous = views.month_periods(page.now)
+    now_report = await views.report(page.database, page.services, scope, current, page.now)
+    prev_report = await views.report(page.database, page.services, scope, previous, page.now)
+    village_id = None
+    if scope.village_code is not None:
+        village_id = next((v.id for v in now_report.villages if v.code == scope.village_code), None)
+    weeks = await views.weekly_trend(page.database, page.services, village_id, page.now)
+    return render(
+        page,
+        "overview.html",
+        "tong-quan",
+        scope=scope,
+        period=current,
+        previous=previous,
+        now=now_report.total,
+        prev=prev_report.total,
+        funnel=views.funnel(now_report.total),
+        behind=views.furthest_behind(now_report.villages) if scope.village_code is None else [],
+        weeks=weeks,
+        trend=trend_svg(weeks, "Người dân đăng ký (lũy kế) và người học theo tuần"),
+    )
+
+
+async def villages(page: Page) -> web.StreamResponse:
+    scope = await _scope(page)
+    if scope.village_code is not None:  # a team member has one village: show it
+        raise web.HTTPSeeOther(f"/web/thon/{scope.village_code}")
+    current, _ = views.month_periods(page.now)
+    report = await views.report(page.database, page.services, scope, current, page.now)
+    return render(page, "villages.html", "thon", scope=scope, period=current, report=report)
+
+
+async def village(page: Page) -> web.StreamResponse:
+    scope = await _scope(page, page.request.match_info["code"])
+    current, _ = views.month_periods(page.now)
+    report = await views.report(page.database, page.services, scope, current, page.now)
+    row = next((v for v in report.villages if v.code == scope.village_code), None)
+    teams = [t for t in report.teams if t.village_code == scope.village_code]
+    members = [m for m in report.members if m.team_code in {t.code for t in teams}]
+    return render(
+        page,
+        "village.html",
+        "thon",
+        scope=scope,
+        period=current,
+        report=report,
+        row=row,
+        teams=teams,
+        members=members,
+        show_names=scope.include_names,
+    )
+
+
+async def questions(page: Page) -> web.StreamResponse:
+    async with page.database.session() as session:
+        if not page.actor.may(page.commune, q_ops.ACTION):
+            raise NotAllowed(q_ops.ACTION)
+        found = await q_ops.answerable(session, page.actor, page.commune, limit=50)
+        items = []
+        for q in found:
+            name, village_name = await question_service.asker_labels(
+                session, page.services.texts, q.person_id
+            )
+            items.append((q, name, village_name))
+    return render(page, "questions.html", "cau-hoi", items=items, done=page.request.query.get("da"))
+
+
+async def answer(page: Page) -> web.StreamResponse:
+    question_id = int(page.request.match_info["id"])
+    try:
+        async with page.database.transaction() as session:
+            await q_ops.answer_question(
+                session,
+                page.actor,
+                page.commune,
+                question_id=question_id,
+                text=str(page.form.get("answer", "")),
+                now=page.now,
+                texts=page.services.texts,
+            )
+    except q_ops.AlreadyAnswered:
+        raise web.HTTPSeeOther("/web/cau-hoi?da=truoc") from None
+    except ValueError:
+        raise web.HTTPSeeOther("/web/cau-hoi?da=trong") from None
+    raise web.HTTPSeeOther("/web/cau-hoi?da=gui")
+
+
+def _draft_fields(page: Page) -> dict[str, Any]:
+    """The draft as the form carries it (the preview keeps it in hidden fields)."""
+    return {
+        "text": str(page.form.get("text", "")),
+        "image": str(page.form.get("image", "")).strip() or None,
+        "village_codes": [c for c in str(page.form.get("villages", "")).split(",") if c],
+    }
+
+
+async def _villages(page: Page) -> list[Village]:
+    async with page.database.session() as session:
+        return await repo.villages(session, page.commune.id)
+
+
+async def broadcasts(page: Page) -> web.StreamResponse:
+    async with page.database.session() as session:
+        recent = await bc_ops.recent(session, page.actor, page.commune)
+        tallies = [(b, await broadcast_service.progress(session, b)) for b in recent]
+    return render(
+        page,
+        "broadcasts.html",
+        "thong-bao",
+        recent=tallies,
+        villages=await _villages(page),
+        max_text=bc_ops.MAX_TEXT,
+        error=None,
+        draft={},
+    )
+
+
+async def preview(page: Page) -> web.StreamResponse:
+    draft = _draft_fields(page)
+    draft["village_codes"] = [str(v) for v in page.form.getall("v", [])]
+    try:
+        async with page.database.session() as session:
+            shown = await bc_ops.prepare(session, page.actor, page.commune, **_env(page, draft))
+    except bc_ops.BadDraft as exc:
+        async with page.database.session() as session:
+            recent = await bc_ops.recent(session, page.actor, page.commune)
+            tallies = [(b, await broadcast_service.progress(session, b)) for b in recent]
+        return render(
+            page,
+            "broadcasts.html",
+            "thong-bao",
+            recent=tallies,
+            villages=await _villages(page),
+            max_text=bc_ops.MAX_TEXT,
+            error=str(exc),
+            draft=draft,
+            status=400,
+        )
+    settings = page.services.scheduler
+    return render(
+        page,
+        "broadcast_preview.html",
+        "thong-bao",
+        preview=shown,
+        draft=draft,
+        codes=",".join(draft["village_codes"]),
+        quiet_start=settings.quiet_start,
+        quiet_end=settings.quiet_end,
+    )
+
+
+def _env(page: Page, draft: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **draft,
+        "now": page.now,
+        "texts": page.services.texts,
+        "scheduler": page.services.scheduler,
+        "tz": page.services.tz,
+    }
+
+
+async def send(page: Page) -> web.StreamResponse:
+    draft = _draft_fields(page)
+    try:
+        async with page.database.transaction() as session:
+            broadcast, _accounts = await bc_ops.confirm(
+                session, page.actor, page.commune, **_env(page, draft)
+            )
+    except bc_ops.BadDraft:
+        raise web.HTTPSeeOther("/web/thong-bao") from None
+    raise web.HTTPSeeOther(f"/web/thong-bao/{broadcast.id}")
+
+
+async def broadcast(page: Page) -> web.StreamResponse:
+    async with page.database.session() as session:
+        found = await bc_ops.of_commune(
+            session, page.actor, page.commune, int(page.request.match_info["id"])
+        )
+        state = await broadcast_service.progress(session, found)
+    return render(page, "broadcast.html", "thong-bao", broadcast=found, state=state)
+
+
+async def stop(page: Page) -> web.StreamResponse:
+    broadcast_id = int(page.request.match_info["id"])
+    async with page.database.transaction() as session:
+        await bc_ops.cancel(
+            session, page.actor, page.commune, broadcast_id=broadcast_id, now=page.now
+        )
+    raise web.HTTPSeeOther(f"/web/thong-bao/{broadcast_id}")
+
+
+async def reports(page: Page) -> web.StreamResponse:
+    scope = await _scope(page)
+    admin = scope.village_code is None
+    return render(
+        page,
+        "reports.html",
+        "bao-cao",
+        scope=scope,
+        villages=await _villages(page) if admin else [],
+        periods=PERIOD_LABELS,
+        formats=FORMAT_LABELS,
+    )
+
+
+async def download(page: Page) -> web.StreamResponse:
+    query = page.request.query
+    code, fmt = query.get("ky", "m"), query.get("dang", "xlsx")
+    village_code = query.get("thon") or None
+    scope = await _scope(page, village_code)
+    async with page.database.session() as session:
+        period = await report_ops.resolve_period(session, page.commune, code, page.now)
+    if period is None or fmt not in report_ops.FORMAT_CODES:
+        raise web.HTTPSeeOther("/web/bao-cao")
+    export = await report_ops.request_report(
+        page.database,
+        page.actor.audit_name,
+        page.commune,
+        scope,
+        period,
+        fmt,
+        curriculum=page.services.curriculum,
+        now=page.now,
+    )
+    from bot.web import _attachment  # the same header as the chat's download links
+
+    name = report_filename(page.commune.code, period, fmt, scope.village_code)
+    return web.Response(
+        body=export.data,
+        headers={
+            "Content-Type": CONTENT_TYPES[fmt],
+            "Content-Disposition": _attachment(name),
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+async def audit_log(page: Page) -> web.StreamResponse:
+    if not page.actor.may(page.commune, "admin_tools"):
+        raise NotAllowed("admin_tools")
+    action = page.request.query.get("hanh_dong", "").strip()[:48] or None
+    actor = page.request.query.get("nguoi", "").strip()[:64] or None
+    async with page.database.session() as session:
+        entries = await web_repo.audit_entries(session, page.commune.id, action=action, actor=actor)
+        ids = {
+            int(e.actor.split(":")[1])
+            for e in entries
+            if e.actor.startswith("person:") and e.actor[7:].isdigit()
+        }
+        names = await web_repo.display_names(session, ids)
+    return render(
+        page,
+        "audit.html",
+        "nhat-ky",
+        entries=entries,
+        names=names,
+        action=action or "",
+        actor=actor or "",
+    )
+
+
+async def sign_out(page: Page) -> web.StreamResponse:
+    async with page.database.transaction() as session:
+        await web_access.sign_out(session, page.actor, page.commune, page.now)
+    response = web.HTTPSeeOther("/web/da-thoat")
+    response.del_cookie("hvs_web", path="/web")
+    raise response
