@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from storage.team_models import AuditEntry, TeamQuestion
-from tests.support import Chat, make_app
+from tests.support import make_app
 from tests.team_support import onboarded, queued, texts_of
 from tests.web_support import csrf_of, path_of, signed_in, web_client, web_link
 
@@ -135,4 +135,12 @@ async def test_the_cookie_is_secure_behind_https(db_url, tmp_path, clock) -> Non
         await app.close()
 
 
-__all__ = ["Chat"]
+async def test_the_overview_counts_residents_not_staff_now_and_by_week(app) -> None:
+    admin = await onboarded(app, "a1", "commune_admin")
+    await onboarded(app, "r1", village="T01")
+    await onboarded(app, "r2", village="T02")
+    async with web_client(app) as client:
+        html = await (await signed_in(client, admin)).text()
+    assert 'data-k="registered">2<' in html  # the admin is not a resident
+    assert "<td>16/11</td><td>2</td>" in html  # this week (Monday 16/11), cumulative
+    assert "<td>09/11</td><td>0</td>" in html

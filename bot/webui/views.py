@@ -69,8 +69,7 @@ async def weekly_trend(
                 village_id=village_id,
                 parts=(read_model.PEOPLE,),
             )
-            unit = village_id if village_id is not None else services.commune.id
-            m = read_model.of(figures, level, unit)
+            m = read_model.of(figures, level, village_id)  # the commune's unit id is None
             weeks.append(Week(start.strftime("%d/%m"), m.registered, m.active))
     return weeks
 
