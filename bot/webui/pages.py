@@ -19,7 +19,7 @@ from bot.webui import views
 from bot.webui.auth import Page
 from bot.webui.render import render
 from bot.webui.svg import trend_svg
-from storage import repo, web_repo
+from storage import repo, team_repo, web_repo
 from storage.models import Village
 
 PERIOD_LABELS = {
@@ -37,28 +37,30 @@ async def _scope(page: Page, village_code: str | None = None) -> report_ops.Scop
         return await report_ops.scope_for(session, page.actor, page.commune, village_code)
 
 
+async def _village(page: Page, code: str | None) -> Village | None:
+    if code is None:
+        return None
+    async with page.database.session() as session:
+        return await team_repo.village_by_code(session, page.commune.id, code)
+
+
 async def overview(page: Page) -> web.StreamResponse:
     scope = await _scope(page)
-    current, previous = views.month_periods(page.now)
-    now_report = await views.report(page.database, page.services, scope, current, page.now)
-    prev_report = await views.report(page.database, page.services, scope, previous, page.now)
-    village_id = None
-    if scope.village_code is not None:
-        village_id = next((v.id for v in now_report.villages if v.code == scope.village_code), None)
-    weeks = await views.weekly_trend(page.database, page.services, village_id, page.now)
+    village = await _village(page, scope.village_code)
+    shown = await views.overview(page.database, page.services, village, page.now)
     return render(
         page,
         "overview.html",
         "tong-quan",
         scope=scope,
-        period=current,
-        previous=previous,
-        now=now_report.total,
-        prev=prev_report.total,
-        funnel=views.funnel(now_report.total),
-        behind=views.furthest_behind(now_report.villages) if scope.village_code is None else [],
-        weeks=weeks,
-        trend=trend_svg(weeks, "Người dân đăng ký (lũy kế) và người học theo tuần"),
+        period=shown.period,
+        previous=shown.previous,
+        now=shown.now,
+        prev=shown.prev,
+        funnel=views.funnel(shown.now),
+        behind=views.furthest_behind(shown.villages) if village is None else [],
+        weeks=shown.weeks,
+        trend=trend_svg(shown.weeks, "Người dân đăng ký (lũy kế) và đăng ký mới theo tuần"),
     )
 
 
@@ -66,9 +68,8 @@ async def villages(page: Page) -> web.StreamResponse:
     scope = await _scope(page)
     if scope.village_code is not None:  # a team member has one village: show it
         raise web.HTTPSeeOther(f"/web/thon/{scope.village_code}")
-    current, _ = views.month_periods(page.now)
-    report = await views.report(page.database, page.services, scope, current, page.now)
-    return render(page, "villages.html", "thon", scope=scope, period=current, report=report)
+    table = await views.villages_table(page.database, page.services, page.now)
+    return render(page, "villages.html", "thon", scope=scope, table=table)
 
 
 async def village(page: Page) -> web.StreamResponse:

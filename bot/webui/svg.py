@@ -22,8 +22,8 @@ def trend_svg(weeks: list[Week], title: str) -> str:
     points = " ".join(f"{PAD + i * step:.1f},{y(w.registered):.1f}" for i, w in enumerate(weeks))
     bar = step * 0.5
     bars = "".join(
-        f'<rect x="{PAD + i * step - bar / 2:.1f}" y="{y(w.active):.1f}" width="{bar:.1f}" '
-        f'height="{HEIGHT - PAD - y(w.active):.1f}" class="bar"/>'
+        f'<rect x="{PAD + i * step - bar / 2:.1f}" y="{y(w.new):.1f}" width="{bar:.1f}" '
+        f'height="{HEIGHT - PAD - y(w.new):.1f}" class="bar"/>'
         for i, w in enumerate(weeks)
     )
     labels = "".join(
