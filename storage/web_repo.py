@@ -11,7 +11,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Person
-from storage.team_models import AuditEntry
+from storage.team_models import AuditEntry, SupportVisit
 from storage.web_models import WebSession, WebSignIn
 
 
@@ -116,3 +116,16 @@ async def display_names(session: AsyncSession, person_ids: set[int]) -> dict[int
         select(Person.id, Person.display_name).where(Person.id.in_(sorted(person_ids)))
     )
     return {pid: name for pid, name in rows if name}
+
+
+async def household_visits(
+    session: AsyncSession, household_id: int, limit: int = 30
+) -> list[SupportVisit]:
+    """A household's support visits, newest first."""
+    rows = await session.scalars(
+        select(SupportVisit)
+        .where(SupportVisit.household_id == household_id)
+        .order_by(SupportVisit.visited_at.desc(), SupportVisit.id.desc())
+        .limit(limit)
+    )
+    return list(rows)

@@ -25,7 +25,7 @@ from aiohttp.test_utils import TestServer
 from bot.team import broadcast_service
 from bot.web import build_web_app
 from tests.support import Chat, make_app
-from tests.team_support import onboarded, queued, texts_of
+from tests.team_support import add_households, onboarded, queued, texts_of
 from tests.web_support import path_of, web_link
 
 ARTIFACTS = Path(__file__).parent / "artifacts" / "web"
@@ -154,7 +154,7 @@ async def site(sqlite_url, tmp_path, clock, browser):
         await app.close()
 
 
-async def _commune(app) -> dict[str, Chat]:
+async def _commune(app) -> dict[str, Any]:
     people = {
         "admin": await onboarded(app, "a1", "commune_admin", name="Chủ tịch Hòa"),
         "member": await onboarded(app, "m1", "member", village="T01", name="Anh Tùng"),
@@ -165,6 +165,8 @@ async def _commune(app) -> dict[str, Chat]:
     await people["lan"].read_lesson(lesson)
     await people["lan"].text("/hoicanbo")
     await people["lan"].text("Cháu ơi, cài VNeID ở đâu?")
+    (home,) = await add_households(app, "T01", [("H015", "Nguyễn Văn An")])
+    people["home"] = home
     return people
 
 
@@ -172,12 +174,15 @@ ADMIN_PAGES = {
     "tong-quan": "/web/",
     "thon": "/web/thon",
     "thon-T01": "/web/thon/T01",
+    "ho": "/web/ho",
+    "ho-T01": "/web/ho?thon=T01",
     "cau-hoi": "/web/cau-hoi",
     "thong-bao": "/web/thong-bao",
     "bao-cao": "/web/bao-cao",
     "nhat-ky": "/web/nhat-ky",
 }
-MEMBER_PAGES = {"tong-quan": "/web/", "thon": "/web/thon", "cau-hoi": "/web/cau-hoi",
+MEMBER_PAGES = {"tong-quan": "/web/", "thon": "/web/thon", "ho": "/web/ho",
+                "ho-H015": "/web/ho/{home}", "cau-hoi": "/web/cau-hoi",
                 "bao-cao": "/web/bao-cao"}  # fmt: skip
 
 
@@ -198,7 +203,7 @@ async def test_every_page_opens_for_an_admin_and_a_member(site) -> None:
 
     await web.sign_in(people["member"])
     for name, path in MEMBER_PAGES.items():
-        text = await web.open(path)
+        text = await web.open(path.format(home=people["home"]))
         assert "Đăng xuất" in text, name
         assert "Nhật ký" not in text and "Thông báo" not in text  # not in a member's menu
         await web.shot(f"member-{name}", width=390)

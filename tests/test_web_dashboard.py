@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from storage.team_models import AuditEntry, TeamQuestion
+from storage.team_models import AuditEntry, SupportVisit, TeamQuestion
 from tests.support import make_app
-from tests.team_support import onboarded, queued, texts_of
+from tests.team_support import add_households, onboarded, queued, texts_of
 from tests.web_support import csrf_of, path_of, signed_in, web_client, web_link
 
 PAGES = ["/web/", "/web/thon", "/web/cau-hoi", "/web/thong-bao", "/web/bao-cao", "/web/nhat-ky"]
@@ -144,3 +144,63 @@ async def test_the_overview_counts_residents_not_staff_now_and_by_week(app) -> N
     assert 'data-k="registered">2<' in html  # the admin is not a resident
     assert "<td>16/11</td><td>2</td>" in html  # this week (Monday 16/11), cumulative
     assert "<td>09/11</td><td>0</td>" in html
+
+
+async def test_a_member_logs_a_visit_from_the_household_page(app) -> None:
+    member = await onboarded(app, "m1", "member", village="T01", name="Anh Tùng")
+    admin = await onboarded(app, "a1", "commune_admin")
+    (home,) = await add_households(app, "T01", [("H015", "Nguyễn Văn An")])
+    (away,) = await add_households(app, "T02", [("H001", "Trần Thị Bình")])
+    async with web_client(app) as client:
+        await signed_in(client, member)
+        listing = await (await client.get("/web/ho?q=an")).text()
+        assert "H015" in listing and "Nguyễn Văn An" in listing
+        html = await (await client.get(f"/web/ho/{home}")).text()
+        assert "Chưa có lần hỗ trợ nào" in html
+        empty = await client.post(f"/web/ho/{home}/tham", data={"csrf": csrf_of(html)})
+        assert "Chọn ít nhất một việc" in await empty.text()
+        saved = await client.post(
+            f"/web/ho/{home}/tham",
+            data={"csrf": csrf_of(html), "dv": ["vneid_install", "scam_awareness"], "note": "ok"},
+        )
+        page = await saved.text()
+        assert "Đã ghi lần hỗ trợ" in page and "Anh Tùng" in page and "Cài VNeID" in page
+        assert (await client.get(f"/web/ho/{away}")).status == 403
+        forged = await client.post(
+            f"/web/ho/{away}/tham", data={"csrf": csrf_of(html), "dv": "vneid_install"}
+        )
+        assert forged.status == 403
+    async with app.database.session() as session:
+        visits = list(await session.scalars(select(SupportVisit)))
+    assert [(v.household_id, v.services) for v in visits] == [
+        (home, ["vneid_install", "scam_awareness"])
+    ]
+    assert ("visit.log", True) in await audit_actions(app)
+    async with web_client(app) as client:  # an admin sees the history, logs nothing
+        await signed_in(client, admin)
+        html = await (await client.get(f"/web/ho/{home}")).text()
+        assert "Anh Tùng" in html and "Ghi lần hỗ trợ mới" not in html
+
+
+async def test_an_admin_can_stop_a_broadcast_going_out(app) -> None:
+    admin = await onboarded(app, "a1", "commune_admin")
+    for n in range(3):
+        await onboarded(app, f"r{n}", village="T02")
+    async with web_client(app) as client:
+        html = await (await signed_in(client, admin)).text()
+        preview = await client.post(
+            "/web/thong-bao/xem-truoc",
+            data={"csrf": csrf_of(html), "text": "Họp thôn tối nay", "v": "T02"},
+        )
+        text = await preview.text()
+        assert "Qua Máy tính: 3 tài khoản" in text
+        going = await client.post(
+            "/web/thong-bao/gui",
+            data={"csrf": csrf_of(text), "text": "Họp thôn tối nay", "villages": "T02"},
+        )
+        assert "Đang gửi" in await going.text()
+        stopped = await client.post(f"{going.url.path}/dung", data={"csrf": csrf_of(text)})
+        assert "Đã dừng" in await stopped.text()
+    assert ("broadcast.confirm", True) in await audit_actions(app)
+    assert ("broadcast.cancel", True) in await audit_actions(app)
+    assert not [r for r in await queued(app, kind="broadcast") if r.status == "pending"]

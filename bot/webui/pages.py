@@ -12,6 +12,7 @@ from bot.operations import NotAllowed, web_access
 from bot.operations import broadcasts as bc_ops
 from bot.operations import questions as q_ops
 from bot.operations import reports as report_ops
+from bot.operations import visits as visit_ops
 from bot.reports.exports import CONTENT_TYPES, report_filename
 from bot.team import broadcast_service
 from bot.team import questions as question_service
@@ -21,6 +22,7 @@ from bot.webui.render import render
 from bot.webui.svg import trend_svg
 from storage import repo, team_repo, web_repo
 from storage.models import Village
+from storage.team_models import VISIT_SERVICES, Household
 
 PERIOD_LABELS = {
     "m": "Tháng báo cáo hiện tại",
@@ -308,3 +310,65 @@ async def sign_out(page: Page) -> web.StreamResponse:
     response = web.HTTPSeeOther("/web/da-thoat")
     response.del_cookie("hvs_web", path="/web")
     raise response
+
+
+HOUSEHOLDS_PER_PAGE = 30
+
+
+async def households(page: Page) -> web.StreamResponse:
+    """A village's households: search by code or head's name, open one."""
+    query = page.request.query
+    scope = await _scope(page, query.get("thon") or None)
+    if scope.village_code is None:  # an admin picks the village first
+        return render(page, "households.html", "ho", scope=scope, village=None,
+                      villages=await _villages(page), rows=[], total=0, q="", page_no=0,
+                      pages=0)  # fmt: skip
+    search = query.get("q", "").strip()[:80]
+    page_no = int(query["trang"]) if query.get("trang", "").isdigit() else 0
+    async with page.database.session() as session:
+        village = await team_repo.village_by_code(session, page.commune.id, scope.village_code)
+        assert village is not None  # scope_for found it
+        rows, total = await team_repo.households_page(
+            session, village.id, offset=page_no * HOUSEHOLDS_PER_PAGE,
+            limit=HOUSEHOLDS_PER_PAGE, query=search or None,
+        )  # fmt: skip
+    return render(
+        page, "households.html", "ho", scope=scope, village=village, villages=[], rows=rows,
+        total=total, q=search, page_no=page_no, pages=-(-total // HOUSEHOLDS_PER_PAGE),
+    )  # fmt: skip
+
+
+async def _household(page: Page, session: Any) -> tuple[Household, Village]:
+    household = await session.get(Household, int(page.request.match_info["id"]))
+    village = await session.get(Village, household.village_id) if household else None
+    if household is None or village is None:
+        raise NotAllowed("village_view")
+    await report_ops.scope_for(session, page.actor, page.commune, village.code)
+    return household, village
+
+
+async def household(page: Page) -> web.StreamResponse:
+    async with page.database.session() as session:
+        home, village = await _household(page, session)
+        visits = await web_repo.household_visits(session, home.id)
+        names = await web_repo.display_names(session, {v.member_person_id for v in visits})
+    return render(
+        page, "household.html", "ho", household=home, village=village, visits=visits,
+        names=names, may_log=page.actor.may(page.commune, visit_ops.ACTION, village),
+        services=VISIT_SERVICES, done=page.request.query.get("da"),
+    )  # fmt: skip
+
+
+async def add_visit(page: Page) -> web.StreamResponse:
+    household_id = int(page.request.match_info["id"])
+    try:
+        async with page.database.transaction() as session:
+            await visit_ops.log_visit(
+                session, page.actor, page.commune, household_id=household_id,
+                services=[str(s) for s in page.form.getall("dv", [])],
+                note=str(page.form.get("note", "")), now=page.now,
+                texts=page.services.texts, tz=page.services.tz,
+            )  # fmt: skip
+    except visit_ops.BadVisit as exc:
+        raise web.HTTPSeeOther(f"/web/ho/{household_id}?da=thieu-{exc}") from None
+    raise web.HTTPSeeOther(f"/web/ho/{household_id}?da=ghi")

@@ -49,7 +49,11 @@ def environment() -> jinja2.Environment:
 def nav(page: Page) -> list[tuple[str, str, str]]:
     """(key, path, label) of the menu: only what the actor may open."""
     commune, actor = page.commune, page.actor
-    items = [("tong-quan", "/web/", "Tổng quan"), ("thon", "/web/thon", "Thôn / Tổ")]
+    items = [
+        ("tong-quan", "/web/", "Tổng quan"),
+        ("thon", "/web/thon", "Thôn / Tổ"),
+        ("ho", "/web/ho", "Hộ gia đình"),
+    ]
     if actor.may(commune, "answer_questions"):
         items.append(("cau-hoi", "/web/cau-hoi", "Câu hỏi"))
     if actor.may(commune, "broadcast"):
