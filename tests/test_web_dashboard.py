@@ -66,6 +66,7 @@ async def test_a_member_sees_their_village_only(app) -> None:
         other = await client.get("/web/thon/T02")
         assert other.status == 403
         assert "thôn khác" in await other.text()
+        assert ("denied:village_view", False) in await audit_actions(app)
         assert (await client.get("/web/nhat-ky")).status == 403
         assert (await client.get("/web/bao-cao/tai?ky=m&dang=csv&thon=T02")).status == 403
         mine = await client.get("/web/bao-cao/tai?ky=m&dang=csv")

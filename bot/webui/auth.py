@@ -18,7 +18,7 @@ from multidict import MultiDict
 
 from bot.core.context import CommuneRef, Services
 from bot.operations import Actor, NotAllowed, actor_for, web_access
-from storage import web_repo
+from storage import team_repo, web_repo
 from storage.db import Database
 from storage.models import Person
 
@@ -87,7 +87,12 @@ def staff_page(
             # The handler opens its own read session or transaction: a report export
             # audits in a transaction of its own, which must not wait on this one.
             return await handler(Page(request, actor, services, database, now, row.csrf, form))
-        except NotAllowed:  # raised before any change: its transaction rolled back
+        except NotAllowed as refused:  # raised before any change: its transaction rolled back
+            async with database.transaction() as session:  # a refused attempt is audited
+                team_repo.audit(
+                    session, actor.audit_name, f"denied:{refused.action}", services.commune.id,
+                    at=now, succeeded=False, path=request.path[:120],
+                )  # fmt: skip
             return render_error(request, "forbidden", 403)
 
     return wrapped
