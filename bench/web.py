@@ -30,9 +30,11 @@ from config.settings import DatabaseSettings, Settings
 from storage import team_repo, web_repo
 from storage.models import Person
 
-ADMIN_PAGES = ["/web/", "/web/thon", "/web/thon/{village}", "/web/cau-hoi", "/web/thong-bao",
-               "/web/bao-cao", "/web/nhat-ky"]  # fmt: skip
-MEMBER_PAGES = ["/web/", "/web/thon/{village}", "/web/cau-hoi", "/web/bao-cao"]
+ADMIN_PAGES = ["/web/", "/web/thon", "/web/thon/{village}", "/web/ho?thon={village}",
+               "/web/ho/{household}", "/web/cau-hoi", "/web/thong-bao", "/web/bao-cao",
+               "/web/nhat-ky"]  # fmt: skip
+MEMBER_PAGES = ["/web/", "/web/thon/{village}", "/web/ho", "/web/ho?q=nguyen",
+                "/web/ho/{household}", "/web/cau-hoi", "/web/bao-cao"]  # fmt: skip
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -92,6 +94,8 @@ async def main(rounds: int, residents: int) -> dict[str, Any]:
     async with app.database.session() as session:
         team_list = await team_repo.teams_of_commune(session, services.commune.id)
     team, village = team_list[0]
+    async with app.database.session() as session:
+        homes, _ = await team_repo.households_page(session, village.id, offset=0, limit=1)
     cookies = {
         "admin": await staff(app, "commune_admin", None),
         "member": await staff(app, "member", team.code),
@@ -107,7 +111,7 @@ async def main(rounds: int, residents: int) -> dict[str, Any]:
         for who, paths in (("admin", ADMIN_PAGES), ("member", MEMBER_PAGES)):
             async with ClientSession(cookies={"hvs_web": cookies[who]}) as client:
                 for template in paths:
-                    path = template.format(village=village.code)
+                    path = template.format(village=village.code, household=homes[0].id)
                     times = []
                     for _ in range(rounds + 1):
                         started = time.perf_counter()
@@ -121,7 +125,7 @@ async def main(rounds: int, residents: int) -> dict[str, Any]:
                         "p95_ms": round(percentile(times, 0.95), 1),
                     }
                     shown = pages[f"{who} {template}"]
-                    print(f"{who:6} {template:22} p50 {shown['p50_ms']:7.1f} ms"
+                    print(f"{who:6} {template:24} p50 {shown['p50_ms']:7.1f} ms"
                           f"  p95 {shown['p95_ms']:7.1f} ms")  # fmt: skip
     finally:
         await server.close()
