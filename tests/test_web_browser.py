@@ -102,7 +102,7 @@ class Web:
     async def shot(self, name: str, width: int = 1280) -> None:
         def take() -> None:
             self.driver.set_window_size(width, 900)
-            height = self.driver.execute_script("return document.body.scrollHeight")
+            height = self.driver.execute_script("return document.documentElement.scrollHeight")
             self.driver.set_window_size(width, min(max(height + 120, 600), 4000))
             self.driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
             self.driver.set_window_size(1280, 900)
