@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import tempfile
 import time
@@ -91,6 +92,9 @@ async def main(rounds: int, residents: int) -> dict[str, Any]:
             first_ids=await demo.next_ids(conn),
         )
         await demo.write_rows(conn, rows)
+    del rows  # a serving process holds no generated rows
+    gc.collect()
+    gc.freeze()  # as `hocvuso run` does once started (bot/service.py)
     async with app.database.session() as session:
         team_list = await team_repo.teams_of_commune(session, services.commune.id)
     team, village = team_list[0]
