@@ -66,6 +66,7 @@ async def build_app(settings: Settings, *, services_overrides: dict | None = Non
         questions_escalate_hours=settings.questions_escalate_hours,
         download_base_url=settings.web.public_url,
         download_hours=settings.web.download_hours,
+        web_url=settings.web.public_url or f"http://{settings.web.host}:{settings.web.port}",
         **(services_overrides or {}),
     )
     log.info("ready: commune=%s lessons=%d", ref.code, len(curriculum.lessons))

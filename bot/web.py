@@ -12,7 +12,7 @@ from aiohttp import web
 from sqlalchemy import text
 
 from bot.channels.base import Channel
-from bot.core.context import utc_now
+from bot.core.context import Services, utc_now
 from bot.core.texts import Texts
 from storage import downloads, team_repo
 from storage.db import Database
@@ -24,6 +24,7 @@ def build_web_app(
     *,
     texts: Texts | None = None,
     clock: Callable[[], datetime] = utc_now,
+    services: Services | None = None,
 ) -> web.Application:
     app = web.Application(client_max_size=1024 * 1024)  # webhook bodies are small
     texts = texts or Texts.load("vi")
@@ -71,6 +72,10 @@ def build_web_app(
     app.router.add_get("/files/{token}", download)
     for channel in channels:
         app.router.add_routes(channel.routes())
+    if services is not None:  # the staff dashboard (bot/webui), on the chat's services
+        from bot.webui import mount
+
+        mount(app, database, services, clock)
     return app
 
 

@@ -38,6 +38,9 @@ PERSONAL: dict[str, str] = {
 # column -> why it holds no personal data of a person who can ask for deletion
 NOT_PERSONAL: dict[str, str] = {
     "communes.code": "the commune's public code",
+    "web_sign_ins.token_hash": "SHA-256 of a 10-minute one-time secret, no person's data",
+    "web_sessions.token_hash": "SHA-256 of a session secret, no person's data",
+    "web_sessions.csrf": "a random form token, no person's data",
     "communes.name": "the commune's public name",
     "communes.unit_label": "'thôn' or 'tổ dân phố'",
     "villages.code": "public village code",

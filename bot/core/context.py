@@ -51,6 +51,8 @@ class Services:
     telegram_username: str | None = None  # learned from getMe when Telegram starts
     download_base_url: str | None = None  # web.public_url: report links for Zalo
     download_hours: int = 24
+    # Where the web dashboard is reached: web.public_url, else http://host:port.
+    web_url: str = "http://127.0.0.1:8080"
 
 
 @dataclass

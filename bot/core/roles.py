@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.core.context import Context
 from storage import team_repo
-from storage.models import Village
+from storage.models import Person, Village
 
 RESIDENT = "resident"
 MEMBER = "member"
@@ -105,15 +107,13 @@ class Roles:
         return bool(self.names - {RESIDENT})
 
 
-async def roles_of(ctx: Context) -> Roles:
-    """The roles of the person writing, in the commune this bot serves."""
-    person = ctx.person
+async def roles_for(session: AsyncSession, person: Person | None, commune_id: int) -> Roles:
+    """The roles `person` holds in the commune `commune_id` (none once deleted)."""
     if person is None or person.deleted_at is not None:
         return Roles(())
-    commune_id = ctx.services.commune.id
     grants = [Grant(RESIDENT, person.commune_id, village_id=person.village_id)]
     referral = None
-    for row in await team_repo.active_roles(ctx.session, person.id):
+    for row in await team_repo.active_roles(session, person.id):
         if row.commune_id is not None and row.commune_id != commune_id:
             continue  # a role in another commune gives nothing here
         if row.role in (MEMBER, LEADER) and row.team_id is None:
@@ -123,19 +123,40 @@ async def roles_of(ctx: Context) -> Roles:
     return Roles(tuple(grants), referral)
 
 
-async def can(ctx: Context, action: str, *, village_id: int | None = None) -> bool:
-    """May the person writing do `action` (in `village_id`, when the action is local)?"""
+async def roles_of(ctx: Context) -> Roles:
+    """The roles of the person writing, in the commune this bot serves."""
+    return await roles_for(ctx.session, ctx.person, ctx.services.commune.id)
+
+
+def permitted(
+    person: Person | None,
+    roles: Roles,
+    commune_id: int,
+    village: Village | None,
+    action: str,
+) -> bool:
+    """The one permission rule, for chat, web and CLI alike: may `person`, holding
+    `roles`, do `action` in `commune_id` (in `village`, when the action is local)?
+    Pure: it reads nothing, so a caller passes the village it loaded."""
     allowed = MATRIX[action]  # an unknown action is a bug: fail loudly
-    roles = await roles_of(ctx)
-    if village_id is not None and not await _village_in_commune(ctx, village_id):
+    if person is None or person.deleted_at is not None:
         return False
-    commune_id = ctx.services.commune.id
+    if village is not None and village.commune_id != commune_id:
+        return False
+    village_id = village.id if village is not None else None
     return any(g.role in allowed and g.covers(commune_id, village_id) for g in roles.grants)
 
 
-async def _village_in_commune(ctx: Context, village_id: int) -> bool:
-    village = await ctx.session.get(Village, village_id)
-    return village is not None and village.commune_id == ctx.services.commune.id
+async def can(ctx: Context, action: str, *, village_id: int | None = None) -> bool:
+    """May the person writing do `action` (in `village_id`, when the action is local)?"""
+    MATRIX[action]  # an unknown action is a bug: fail loudly, before any query
+    village = None
+    if village_id is not None:
+        village = await ctx.session.get(Village, village_id)
+        if village is None:
+            return False
+    roles = await roles_of(ctx)
+    return permitted(ctx.person, roles, ctx.services.commune.id, village, action)
 
 
 async def require(ctx: Context, action: str, *, village_id: int | None = None) -> bool:

@@ -7,23 +7,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from bot.core.context import Context
 from bot.core.messages import Choice, Outbound
-from bot.core.roles import can, require
+from bot.core.roles import can, deny, require
 from bot.core.screens import screen
 from bot.core.screens.reminders import hour_label
 from bot.core.screens.team import refused
 from bot.core.screens.typed import accepts_text
+from bot.operations import actor_in_chat
+from bot.operations import broadcasts as ops
 from bot.team import broadcast_service
-from storage import reach, repo, team_repo
-from storage.delivery_models import Broadcast
-from storage.models import Village
+from storage import reach, repo
 
 # Telegram captions stop at 1,024 characters; the header takes a line of its own.
-MAX_TEXT = 900
-MAX_IMAGE_URL = 500
+MAX_TEXT = ops.MAX_TEXT
+MAX_IMAGE_URL = ops.MAX_IMAGE_URL
 ACTION = "broadcast"
 
 
@@ -86,7 +84,7 @@ class ImageScreen:
         if not await require(ctx, ACTION):
             return
         url = text.strip()
-        if not url.startswith("https://") or " " in url or len(url) > MAX_IMAGE_URL:
+        if not ops.valid_image(url):
             ctx.say(ctx.t("broadcast.image_bad"))
             return
         ctx.goto("bc_target", **{**_draft(args), "image": url})
@@ -173,16 +171,6 @@ def _quiet_note(ctx: Context) -> str | None:
     )
 
 
-def _draft_broadcast(ctx: Context, args: dict[str, Any]) -> Broadcast:
-    """A transient (never added) broadcast, to count and render the draft."""
-    return Broadcast(
-        commune_id=ctx.services.commune.id,
-        text=str(args.get("text", "")),
-        image=args.get("image"),
-        village_codes=list(args.get("villages", [])),
-    )
-
-
 def _reach_lines(ctx: Context, found: reach.Reach) -> str:
     """Who receives it, on which channels, and who does not and why."""
     fmt = broadcast_service.fmt
@@ -219,50 +207,53 @@ def _reach_lines(ctx: Context, found: reach.Reach) -> str:
     return "\n".join(lines)
 
 
+async def _prepare(ctx: Context, args: dict[str, Any]) -> ops.Preview | None:
+    actor = await actor_in_chat(ctx)
+    if actor is None:
+        return None
+    try:
+        return await ops.prepare(ctx.session, actor, ctx.services.commune, **_fields(ctx, args))
+    except (ops.NotAllowed, ops.BadDraft):
+        return None
+
+
+def _fields(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "text": str(args.get("text", "")),
+        "image": args.get("image"),
+        "village_codes": list(args.get("villages", [])),
+        "now": ctx.now,
+        "texts": ctx.t,
+        "scheduler": ctx.services.scheduler,
+        "tz": ctx.services.tz,
+    }
+
+
 @screen
 class PreviewScreen:
     name = "bc_preview"
 
     async def render(self, ctx: Context, args: dict[str, Any]) -> Outbound:
-        if not await can(ctx, ACTION) or not args.get("text"):
+        preview = await _prepare(ctx, args)
+        if preview is None:
             return refused(ctx)
-        draft = _draft_broadcast(ctx, args)
-        village_ids = await team_repo.village_ids_for_codes(
-            ctx.session, draft.commune_id, draft.village_codes
-        )
-        found = await reach.of_residents(ctx.session, draft.commune_id, village_ids)
-        message = await broadcast_service.announcement(ctx.session, ctx.t, draft)
-        image_line = (
-            ctx.t("broadcast.preview_image", image=draft.image) + "\n" if draft.image else ""
-        )
+        image = preview.draft.image
+        image_line = ctx.t("broadcast.preview_image", image=image) + "\n" if image else ""
         text = ctx.t(
             "broadcast.preview",
-            message=message.text,
+            message=preview.message,
             image_line=image_line,
-            target=await self._target(ctx, draft),
-            reach=_reach_lines(ctx, found),
+            target=preview.target,
+            reach=_reach_lines(ctx, preview.reach),
         )
         choices = []
-        if found.reachable:
+        if preview.reach.reachable:
             note = _quiet_note(ctx)
             choices.append(ctx.choice("send", "broadcast.send_later" if note else "broadcast.send"))
             if note:
                 text += "\n" + note
         choices += [ctx.choice("edit", "broadcast.edit"), cancel_choice(ctx)]
         return Outbound(text, tuple(choices))
-
-    async def _target(self, ctx: Context, draft: Broadcast) -> str:
-        if not draft.village_codes:
-            return ctx.t("broadcast.target_all", commune=ctx.services.commune.name)
-        names = await ctx.session.scalars(
-            select(Village.name)
-            .where(
-                Village.commune_id == ctx.services.commune.id,
-                Village.code.in_(draft.village_codes),
-            )
-            .order_by(Village.position, Village.code)
-        )
-        return ", ".join(names)
 
     async def choose(self, ctx: Context, args: dict[str, Any], choice_id: str) -> None:
         if choice_id == "cancel":
@@ -273,21 +264,20 @@ class PreviewScreen:
         if choice_id == "edit":
             ctx.goto("bc_compose", **_draft(args))
             return
-        if choice_id != "send" or not args.get("text"):
+        actor = await actor_in_chat(ctx)
+        if choice_id != "send" or not args.get("text") or actor is None:
             ctx.goto(self.name, **_draft(args))
             return
-        broadcast = await broadcast_service.create(
-            ctx.session,
-            commune_id=ctx.services.commune.id,
-            person_id=ctx.person.id,
-            text=str(args["text"]),
-            image=args.get("image"),
-            village_codes=list(args.get("villages", [])),
-            now=ctx.now,
-        )
-        _people, accounts = await team_repo.count_recipients(ctx.session, broadcast)
-        # The first batch goes with the confirmation; the broadcast worker feeds the rest.
-        await broadcast_service.enqueue_next_batch(ctx.session, ctx.t, broadcast, ctx.now)
+        try:
+            broadcast, accounts = await ops.confirm(
+                ctx.session, actor, ctx.services.commune, **_fields(ctx, args)
+            )
+        except ops.NotAllowed:
+            deny(ctx, ACTION)
+            return
+        except ops.BadDraft:
+            ctx.goto(self.name, **_draft(args))
+            return
         note = _quiet_note(ctx)  # at night it waits: "sending now" would not be true
         started = ctx.t(
             "broadcast.scheduled" if note else "broadcast.started",

@@ -13,6 +13,8 @@ from bot.core.screens import command, menu_entry, screen
 from bot.core.screens.learning import menu_choice
 from bot.core.screens.team import refused
 from bot.core.screens.typed import accepts_text
+from bot.operations import actor_in_chat
+from bot.operations import questions as ops
 from bot.team import options
 from bot.team import questions as service
 from storage import repo, team_repo
@@ -67,37 +69,15 @@ class AskTeamScreen:
 
 
 async def answerable(ctx: Context) -> list[TeamQuestion]:
-    """Open questions this person may answer: their team's, and for admins those
-    escalated to the commune."""
-    roles = await roles_of(ctx)
-    commune_id = ctx.services.commune.id
-    found: dict[int, TeamQuestion] = {}
-    if roles.team is not None and await can(
-        ctx, "answer_questions", village_id=roles.team.village_id
-    ):
-        for q in await team_repo.open_questions(
-            ctx.session, commune_id=commune_id, team_id=roles.team.team_id
-        ):
-            found[q.id] = q
-    if roles.is_admin and await can(ctx, "answer_questions"):
-        for q in await team_repo.open_questions(
-            ctx.session, commune_id=commune_id, escalated_only=True
-        ):
-            found[q.id] = q
-    return sorted(found.values(), key=lambda q: q.asked_at)
+    """Open questions this person may answer (bot/operations/questions.py)."""
+    actor = await actor_in_chat(ctx)
+    return [] if actor is None else await ops.answerable(ctx.session, actor, ctx.services.commune)
 
 
 async def may_answer(ctx: Context, question: TeamQuestion | None) -> bool:
-    if question is None or question.commune_id != ctx.services.commune.id:
-        return False
-    roles = await roles_of(ctx)
-    if roles.is_admin and await can(ctx, "answer_questions"):
-        return True  # admins may answer any question of their commune
-    team = roles.team
-    return (
-        team is not None
-        and question.team_id == team.team_id
-        and await can(ctx, "answer_questions", village_id=team.village_id)
+    actor = await actor_in_chat(ctx)
+    return actor is not None and await ops.may_answer(
+        ctx.session, actor, ctx.services.commune, question
     )
 
 
@@ -161,14 +141,28 @@ class AnswerScreen:
         ctx.goto("team_questions")
 
     async def typed(self, ctx: Context, args: dict[str, Any], text: str) -> None:
-        question = await ctx.session.get(TeamQuestion, int(args.get("question", 0)))
-        if ctx.person is None or not await may_answer(ctx, question):
+        actor = await actor_in_chat(ctx)
+        if actor is None:
             deny(ctx, "answer_questions")
             return
-        if question.answered_at is not None or not await service.answer(
-            ctx.session, ctx.t, question, answer_text=text.strip(), by=ctx.person.id, now=ctx.now
-        ):
+        try:
+            await ops.answer_question(
+                ctx.session,
+                actor,
+                ctx.services.commune,
+                question_id=int(args.get("question", 0)),
+                text=text,
+                now=ctx.now,
+                texts=ctx.t,
+            )
+        except ops.NotAllowed:
+            deny(ctx, "answer_questions")
+            return
+        except ops.AlreadyAnswered:
             ctx.say(ctx.t("questions.answered_already"))
+        except ValueError:
+            ctx.say(ctx.t("questions.answer_bad"))
+            return
         else:
             ctx.say(ctx.t("questions.answer_sent"))
         ctx.goto("team_questions")

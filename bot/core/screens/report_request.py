@@ -13,91 +13,50 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.core.context import Context, Services
 from bot.core.messages import Choice, Document, Outbound
-from bot.core.roles import allowed, can, deny, guard, roles_of
+from bot.core.roles import allowed, deny, guard
 from bot.core.screens import command, menu_entry, screen
 from bot.core.screens.learning import menu_choice
 from bot.core.screens.team import refused
+from bot.operations import actor_in_chat
+from bot.operations import reports as ops
 from bot.reports import periods
 from bot.reports.periods import Period
 from storage import downloads
 from storage.db import Database
-from storage.models import Commune, Village
 
 log = logging.getLogger(__name__)
 
 # Team members and leaders see their own village, admins the whole commune: exactly
 # the reach of "village_view", so no new action is needed in the role matrix.
-ACTION = "village_view"
-PERIOD_CODES = ("y0", "y1", "q", "m", "all")
-FORMAT_CODES = ("xlsx", "docx", "pdf", "csv")
+ACTION = ops.ACTION
+PERIOD_CODES = ops.PERIOD_CODES
+FORMAT_CODES = ops.FORMAT_CODES
 # Messengers whose bot API sends no files: the report goes out as a download link when
 # web.public_url is set (otherwise the channel says where else to get it).
 FILELESS_CHANNELS = frozenset({"zalo"})
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What the person writing may export."""
-
-    village_code: str | None  # None: the whole commune
-    scope_name: str
-    include_names: bool
-    home: str  # the screen to go back to: "admin" or "team"
+Scope = ops.Scope
+current_report_month = ops.current_report_month
 
 
 async def scope_of(ctx: Context) -> Scope | None:
     """Admins: the commune, with names. Team members/leaders: their village. Else None."""
-    if ctx.person is None or not await can(ctx, ACTION):
+    actor = await actor_in_chat(ctx)
+    if actor is None:
         return None
-    if await can(ctx, "admin_tools"):
-        return Scope(None, ctx.services.commune.name, True, "admin")
-    grant = (await roles_of(ctx)).team
-    if grant is None or grant.village_id is None:
+    try:
+        return await ops.scope_for(ctx.session, actor, ctx.services.commune)
+    except ops.NotAllowed:
         return None
-    if not await can(ctx, ACTION, village_id=grant.village_id):
-        return None
-    village = await ctx.session.get(Village, grant.village_id)
-    if village is None:
-        return None
-    return Scope(village.code, village.name, False, "team")
-
-
-def current_report_month(now: datetime) -> tuple[int, int]:
-    """(year, month) of the reporting month `now` falls in (15/12 opens January)."""
-    local = now.astimezone(periods.TZ)
-    year, month = local.year, local.month
-    if local.day >= periods.CUTOFF_DAY:
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return year, month
 
 
 async def resolve_period(ctx: Context, code: str) -> Period | None:
     """The period a choice stands for, computed now; None for an unknown code."""
-    year = periods.current_report_year(ctx.now)
-    if code == "y0":
-        return periods.report_year(year)
-    if code == "y1":
-        return periods.report_year(year - 1)
-    month_year, month = current_report_month(ctx.now)
-    if code == "q":
-        return periods.report_quarter(month_year, (month - 1) // 3 + 1)
-    if code == "m":
-        return periods.report_month(month_year, month)
-    if code == "all":
-        commune = await ctx.session.get(Commune, ctx.services.commune.id)
-        if commune is None:
-            return None
-        try:
-            return periods.since_launch(commune.launch_date, ctx.now)
-        except ValueError:  # the campaign has not started yet
-            return None
-    return None
+    return await ops.resolve_period(ctx.session, ctx.services.commune, code, ctx.now)
 
 
 def back_choice(ctx: Context, scope: Scope) -> Choice:
@@ -205,7 +164,7 @@ def report_task(
     """The work to run after the commit: build, audit (in `export_report`), hand over.
 
     Only plain values are captured: the update's session is closed by then."""
-    from bot.reports.exports import CONTENT_TYPES, export_report, report_filename
+    from bot.reports.exports import CONTENT_TYPES, report_filename
 
     services = ctx.services
     database = ctx.database  # used after the commit, outside this update's transaction
@@ -215,17 +174,10 @@ def report_task(
 
     async def build() -> list[Outbound]:
         try:
-            export = await export_report(
-                database,
-                services.commune.id,
-                period,
-                fmt,
-                village_code=scope.village_code,
-                include_names=scope.include_names,
-                actor=actor,
-                curriculum=services.curriculum,
-                now=now,
-            )
+            export = await ops.request_report(
+                database, actor, services.commune, scope, period, fmt,
+                curriculum=services.curriculum, now=now,
+            )  # fmt: skip
         except Exception as exc:  # audited as failed by export_report; never raise here
             log.error("chat report not built: %s", type(exc).__name__)
             return [Outbound(services.texts("report_request.failed"))]

@@ -10,18 +10,19 @@ from bot.core import resume
 from bot.core.context import Context
 from bot.core.matching import fold
 from bot.core.messages import Choice, Outbound
-from bot.core.roles import can, require
+from bot.core.roles import can, deny, require
 from bot.core.screens import screen
 from bot.core.screens.team import refused, team_grant
 from bot.core.screens.typed import accepts_text
+from bot.operations import NotAllowed, actor_for, visits
 from bot.team import verification
 from storage import team_repo
 from storage.models import Village
-from storage.team_models import VISIT_SERVICES, AssistedLearning, Household, SupportVisit
+from storage.team_models import VISIT_SERVICES, AssistedLearning, Household
 
 PER_PAGE = 8
 ACTIONS = {"visit": "log_visit", "assisted": "assisted_learning", "status": "log_visit"}
-MAX_NOTE = 500
+MAX_NOTE = visits.MAX_NOTE
 MAX_LABEL = 40
 
 
@@ -250,38 +251,39 @@ class VisitNoteScreen:
 
 
 async def save_visit(ctx: Context, args: dict[str, Any], note: str | None) -> None:
-    household = await _household(ctx, args.get("household"), "log_visit")
-    grant = await team_grant(ctx)
-    if household is None or grant is None or ctx.person is None:
+    if ctx.person is None:
         return
     services = [s for s in VISIT_SERVICES if s in args.get("services", [])]
     if not services:
-        ctx.goto("team_visit", household=household.id, services=[])
+        ctx.goto("team_visit", household=int(args.get("household") or 0), services=[])
         return
-    visit = SupportVisit(
-        household_id=household.id,
-        member_person_id=ctx.person.id,
-        team_id=grant.team_id,
-        village_id=household.village_id,
-        commune_id=ctx.services.commune.id,
-        services=services,
-        note=note,
-        visited_at=ctx.now,
-    )
-    ctx.session.add(visit)
-    await ctx.session.flush()
+    try:
+        actor = await actor_for(ctx.session, ctx.person, ctx.services.commune)
+        logged = await visits.log_visit(
+            ctx.session,
+            actor,
+            ctx.services.commune,
+            household_id=int(args.get("household") or 0),
+            services=services,
+            note=note,
+            now=ctx.now,
+            texts=ctx.t,
+            tz=ctx.services.tz,
+        )
+    except NotAllowed:
+        deny(ctx, "log_visit")
+        return
     await resume.forget(ctx, VISIT_SLOT)
-    asked = await verification.ask_household(ctx.session, ctx.t, ctx.services.tz, visit, ctx.now)
     text = ctx.t(
         "team.visit_saved",
-        household=_label(household),
-        services=verification.service_labels(ctx.t, services),
+        household=_label(logged.household),
+        services=verification.service_labels(ctx.t, logged.visit.services),
     )
-    if asked:
+    if logged.asked:
         text += "\n" + ctx.t("team.visit_asked")
-    text += "\n" + ctx.t("team.resident_code", code=household.resident_code)
+    text += "\n" + ctx.t("team.resident_code", code=logged.household.resident_code)
     ctx.say(text)
-    ctx.goto("team", status_for=household.id)  # the household's digital status, one tap away
+    ctx.goto("team", status_for=logged.household.id)  # the household's digital status, one tap away
 
 
 @accepts_text
