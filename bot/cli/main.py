@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 
 from bot.cli import admin_cli, common, report_cli
+from bot.content.model import DEFAULT_MAX_REVIEW_AGE_DAYS
 
 app = typer.Typer(
     help="Bình dân học vụ số: chatbot học kỹ năng số cho xã, phường.",
@@ -73,18 +74,48 @@ def run(
 @content_app.command("check")
 def content_check(
     root: Path | None = typer.Argument(None, help="Folder holding lessons/ and quizzes/."),
+    max_review_age_days: int = typer.Option(
+        DEFAULT_MAX_REVIEW_AGE_DAYS,
+        "--max-review-age-days",
+        min=0,
+        help="Warn about lessons whose facts were reviewed longer ago than this.",
+    ),
 ) -> None:
-    """Validate every lesson and quiz; print `file:line: reason` for each problem."""
+    """Validate every lesson and quiz; print `file:line: reason` for each problem.
+
+    Warnings (a review that is too old) are printed but do not fail the check."""
+    from datetime import date
+
     from bot.content.loader import check_content, default_content_root
 
     folder = root or default_content_root()
-    problems = check_content(folder)
+    problems = check_content(folder, today=date.today(), max_review_age_days=max_review_age_days)
     for problem in problems:
         typer.echo(str(problem))
-    if problems:
-        typer.echo(f"{len(problems)} problem(s) in {folder}", err=True)
+    errors = sum(1 for problem in problems if not problem.warning)
+    warnings = len(problems) - errors
+    if errors:
+        typer.echo(f"{errors} problem(s), {warnings} warning(s) in {folder}", err=True)
         raise typer.Exit(1)
-    typer.echo(f"content OK: {folder}")
+    typer.echo(f"content OK: {folder}" + (f" ({warnings} warning(s))" if warnings else ""))
+
+
+@content_app.command("overview")
+def content_overview(
+    root: Path | None = typer.Argument(None, help="Folder holding lessons/ and quizzes/."),
+) -> None:
+    """Write lessons/README.md: the basic programme and a table of every lesson."""
+    from bot.content.loader import ContentError, default_content_root, load_curriculum
+    from bot.content.overview import write_overview
+
+    folder = root or default_content_root()
+    try:
+        curriculum = load_curriculum(folder)
+    except ContentError as exc:
+        typer.echo(str(exc))
+        typer.echo("fix the content first: hocvuso content check", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"wrote {write_overview(folder, curriculum)}")
 
 
 @app.command()
