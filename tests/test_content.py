@@ -112,7 +112,7 @@ BROKEN_CASES: dict[str, str] = {
     "missing_topics_file": "lessons/topics.yaml:1: file is missing",
     "near_duplicate_questions": (
         "quizzes/bai-mau.yaml:25: question q3 is nearly the same as question "
-        "ung-dung-la (quizzes/bai-hai.yaml:25, 96% alike)"
+        "ung-dung-la (quizzes/bai-hai.yaml:25, 97% alike)"
     ),
     "no_correct_option": (
         "quizzes/bai-mau.yaml:17: question q2 has no correct option (exactly one needed)"

@@ -467,7 +467,7 @@ _QUIZ_FIELDS = ("schema_version", "lesson", "pass_count", "questions")
 _QUESTION_FIELDS = ("id", "kind", "text", "options", "explanation")
 _SOURCE_FIELDS = ("title", "publisher", "date")
 _SOURCE_LOCATORS = ("url", "document")
-MAX_UNCONFIRMED_CHARS = 200
+MAX_UNCONFIRMED_CHARS = 300  # "one short line each"
 MAX_REVIEW_CHARS = 1000
 
 
