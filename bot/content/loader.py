@@ -468,7 +468,6 @@ _QUESTION_FIELDS = ("id", "kind", "text", "options", "explanation")
 _SOURCE_FIELDS = ("title", "publisher", "date")
 _SOURCE_LOCATORS = ("url", "document")
 MAX_UNCONFIRMED_CHARS = 300  # "one short line each"
-MAX_REVIEW_CHARS = 1000
 
 
 @dataclass
@@ -687,8 +686,9 @@ class _Checker:
         inner = f.mapping(node, ("facts", "readability"), prefix="review: ", what="review")
         if inner is None:
             return None
-        facts = f.text(inner, "facts", "review facts", MAX_REVIEW_CHARS)
-        readability = f.text(inner, "readability", "review readability", MAX_REVIEW_CHARS)
+        # Notes for the team, never shown to residents: as long as the reviewers need.
+        facts = f.text(inner, "facts", "review facts")
+        readability = f.text(inner, "readability", "review readability")
         if facts is None or readability is None:
             return None
         return Review(facts, readability)
