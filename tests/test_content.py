@@ -557,3 +557,41 @@ async def test_resident_is_told_the_pass_mark_as_a_count(app) -> None:
     assert f"🎉 Bạn trả lời đúng {need}/{total} câu (cần đúng ít nhất {need}/{total}" in (
         chat.last.text
     )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("tt02: [an_toan]", "tt02: []", ["12: framework tt02 is empty (at least 1 tag)"]),
+        (
+            "cv3240: [tu_bao_ve]",
+            "cv3240: [tu_bao_ve, tu_bao_ve]",
+            ["11: framework cv3240 repeats 'tu_bao_ve'"],
+        ),
+        (
+            "unconfirmed: []",
+            "unconfirmed: [{a: b}]",
+            ["13: unconfirmed item 1 must be text, not a mapping"],
+        ),
+        (
+            "    date: 2026-11-20",
+            '    date: "2026-02-30"',
+            ['21: source 1 date must be a date like 2025-10-21, "2025-10" or 2025'],
+        ),
+        (
+            '  readability: "Người đọc thử mẫu, ngày 20/11/2026, không phải sửa gì."\n',
+            "",
+            ["16: review: missing field 'readability'"],
+        ),
+        # a source may give both a url and a document number
+        ("    url: https://", "    document: 1/2024/TT-X\n    url: https://", []),
+    ],
+)
+def test_lesson_metadata_rules(tmp_path: Path, old: str, new: str, expected: list[str]) -> None:
+    root = tmp_path / "root"
+    shutil.copytree(OK, root)
+    lesson = root / "lessons/bai-mot.yaml"
+    text = lesson.read_text(encoding="utf-8")
+    assert old in text
+    lesson.write_text(text.replace(old, new), encoding="utf-8")
+    assert [str(p) for p in check_content(root)] == [f"lessons/bai-mot.yaml:{e}" for e in expected]
