@@ -129,7 +129,7 @@ def write_overview(root: Path, curriculum: Curriculum) -> Path:
 
 
 def _titles(lessons: list[Lesson]) -> str:
-    return ", ".join(lesson.title.replace("|", "\\|") for lesson in lessons)
+    return "; ".join(lesson.title.replace("|", "\\|") for lesson in lessons)
 
 
 def _percent(part: int, whole: int) -> int:
