@@ -581,7 +581,7 @@ async def test_resident_is_told_the_pass_mark_as_a_count(app) -> None:
         (
             '  readability: "Người đọc thử mẫu, ngày 20/11/2026, không phải sửa gì."\n',
             "",
-            ["16: review: missing field 'readability'"],
+            ["15: review: missing field 'readability'"],
         ),
         # a source may give both a url and a document number
         ("    url: https://", "    document: 1/2024/TT-X\n    url: https://", []),

@@ -217,8 +217,13 @@ class _File:
         optional: tuple[str, ...] = (),
         prefix: str = "",
         what: str = "the file",
+        line: int | None = None,
     ) -> _Fields | None:
-        """Check that `node` is a mapping with exactly the allowed keys."""
+        """Check that `node` is a mapping with exactly the allowed keys.
+
+        A missing key is reported at `line` (the parent key of a nested mapping), or else
+        where the mapping starts.
+        """
         if not isinstance(node, MappingNode):
             self.problem(_line(node), f"{what} must be a mapping, not {_kind(node)}")
             return None
@@ -243,7 +248,7 @@ class _File:
             fields.entries[key] = (key_node, value_node)
         for key in required:
             if key not in fields.entries:
-                self.problem(_line(node), f"{prefix}missing field '{key}'")
+                self.problem(line or _line(node), f"{prefix}missing field '{key}'")
         return fields
 
     def sequence(self, fields: _Fields, key: str, label: str) -> list[Node] | None:
@@ -646,7 +651,14 @@ class _Checker:
             return None
         required = tuple(fw.key for fw in FRAMEWORKS if fw.required)
         optional = tuple(fw.key for fw in FRAMEWORKS if not fw.required)
-        inner = f.mapping(node, required, optional, prefix="framework: ", what="framework")
+        inner = f.mapping(
+            node,
+            required,
+            optional,
+            prefix="framework: ",
+            what="framework",
+            line=fields.key_line("framework"),
+        )
         if inner is None:
             return None
         tags: dict[str, tuple[str, ...]] = {}
@@ -683,7 +695,13 @@ class _Checker:
         node = fields.value("review")
         if node is None:
             return None
-        inner = f.mapping(node, ("facts", "readability"), prefix="review: ", what="review")
+        inner = f.mapping(
+            node,
+            ("facts", "readability"),
+            prefix="review: ",
+            what="review",
+            line=fields.key_line("review"),
+        )
         if inner is None:
             return None
         # Notes for the team, never shown to residents: as long as the reviewers need.
