@@ -11,6 +11,7 @@ import typer
 
 from bot.cli import admin_cli, common, report_cli
 from bot.cli.texts import c
+from bot.content.model import DEFAULT_MAX_REVIEW_AGE_DAYS
 
 
 def _vietnamese_help_frame() -> None:
@@ -91,18 +92,46 @@ def run(
 @content_app.command("check", help=c("content_check"))
 def content_check(
     root: Path | None = typer.Argument(None, help=c("content_root")),
+    max_review_age_days: int = typer.Option(
+        DEFAULT_MAX_REVIEW_AGE_DAYS,
+        "--max-review-age-days",
+        min=0,
+        help=c("content_review_age"),
+    ),
 ) -> None:
-    # A problem per line: `file:line: reason`.
+    # A problem per line: `file:line: reason`. Warnings (a review that is too old) are
+    # printed but do not fail the check.
+    from datetime import date
+
     from bot.content.loader import check_content, default_content_root
 
     folder = root or default_content_root()
-    problems = check_content(folder)
+    problems = check_content(folder, today=date.today(), max_review_age_days=max_review_age_days)
     for problem in problems:
         typer.echo(str(problem))
-    if problems:
-        typer.echo(c("content_problems", count=len(problems), folder=folder), err=True)
+    errors = sum(1 for problem in problems if not problem.warning)
+    warnings = len(problems) - errors
+    if errors:
+        typer.echo(c("content_problems", count=errors, warnings=warnings, folder=folder), err=True)
         raise typer.Exit(1)
-    typer.echo(c("content_ok", folder=folder))
+    typer.echo(c("content_ok", folder=folder, warnings=warnings))
+
+
+@content_app.command("overview", help=c("content_overview"))
+def content_overview(
+    root: Path | None = typer.Argument(None, help=c("content_root")),
+) -> None:
+    from bot.content.loader import ContentError, default_content_root, load_curriculum
+    from bot.content.overview import write_overview
+
+    folder = root or default_content_root()
+    try:
+        curriculum = load_curriculum(folder)
+    except ContentError as exc:
+        typer.echo(str(exc))
+        typer.echo(c("content_overview_fix"), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(c("content_overview_done", path=write_overview(folder, curriculum)))
 
 
 @app.command(help=c("migrate"))

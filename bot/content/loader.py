@@ -20,27 +20,34 @@ from pathlib import Path
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from bot.content import quality
+from bot.content.frameworks import FRAMEWORKS
 from bot.content.model import (
+    MAX_ACTION_CHARS,
     MAX_CARD_CHARS,
     MAX_CARDS,
     MAX_EXPLANATION_CHARS,
+    MAX_MINUTES,
     MAX_OPTION_CHARS,
     MAX_OPTIONS,
     MAX_QUESTION_CHARS,
     MAX_SUMMARY_CHARS,
     MAX_TITLE_CHARS,
     MIN_CARDS,
+    MIN_MINUTES,
     MIN_OPTIONS,
     MIN_QUESTIONS,
+    QUESTION_KINDS,
     SCHEMA_VERSION,
-    TT02_DOMAINS,
     Card,
     Curriculum,
+    FrameworkTags,
     Lesson,
     Option,
     Problem,
     Question,
     Quiz,
+    Review,
     Source,
     Topic,
 )
@@ -51,8 +58,8 @@ TOPICS_FILE = "topics.yaml"
 
 ID_PATTERN = re.compile(r"^[a-z0-9-]+$")
 MAX_ID_CHARS = 24
-MIN_MINUTES, MAX_MINUTES = 1, 30
-MIN_PASS_PERCENT, MAX_PASS_PERCENT = 1, 100
+# A source's date is as precise as the source itself: a day, a month or a year.
+SOURCE_DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
 
 _TAG = "tag:yaml.org,2002:"
 _KIND_BY_TAG = {
@@ -80,16 +87,23 @@ def default_content_root() -> Path:
     return Path(__file__).resolve().parents[2]
 
 
-def check_content(root: Path) -> list[Problem]:
-    """Every problem in the content under `root`, sorted by path then line."""
-    return _Checker(Path(root)).run().problems
+def check_content(
+    root: Path, *, today: date | None = None, max_review_age_days: int | None = None
+) -> list[Problem]:
+    """Every problem in the content under `root`, sorted by path then line.
+
+    With `today` and `max_review_age_days`, a lesson reviewed longer ago than that is
+    reported too, as a warning (`Problem.warning`): stale facts need a look, not a refusal.
+    """
+    return _Checker(Path(root)).run(today, max_review_age_days).problems
 
 
 def load_curriculum(root: Path) -> Curriculum:
     """The curriculum under `root`; raises `ContentError` if there is any problem."""
     result = _Checker(Path(root)).run()
-    if result.problems or result.curriculum is None:
-        raise ContentError(result.problems)
+    errors = [problem for problem in result.problems if not problem.warning]
+    if errors or result.curriculum is None:
+        raise ContentError(errors)
     return result.curriculum
 
 
@@ -203,8 +217,13 @@ class _File:
         optional: tuple[str, ...] = (),
         prefix: str = "",
         what: str = "the file",
+        line: int | None = None,
     ) -> _Fields | None:
-        """Check that `node` is a mapping with exactly the allowed keys."""
+        """Check that `node` is a mapping with exactly the allowed keys.
+
+        A missing key is reported at `line` (the parent key of a nested mapping), or else
+        where the mapping starts.
+        """
         if not isinstance(node, MappingNode):
             self.problem(_line(node), f"{what} must be a mapping, not {_kind(node)}")
             return None
@@ -229,7 +248,7 @@ class _File:
             fields.entries[key] = (key_node, value_node)
         for key in required:
             if key not in fields.entries:
-                self.problem(_line(node), f"{prefix}missing field '{key}'")
+                self.problem(line or _line(node), f"{prefix}missing field '{key}'")
         return fields
 
     def sequence(self, fields: _Fields, key: str, label: str) -> list[Node] | None:
@@ -308,7 +327,8 @@ class _File:
             self.problem(fields.key_line(key), f"{label} must be a whole number")
             return None
         if (low is not None and value < low) or (high is not None and value > high):
-            self.problem(fields.key_line(key), f"{label} is {value} (must be {low}-{high})")
+            bounds = f"{low}-{high}" if high is not None else f"at least {low}"
+            self.problem(fields.key_line(key), f"{label} is {value} (must be {bounds})")
             return None
         return value
 
@@ -339,6 +359,30 @@ class _File:
         self.problem(line, f"{label} must be a date like 2026-11-20")
         return None
 
+    def older_schema(self, root: Node) -> bool:
+        """True (after one clear problem) for a file written for an older schema.
+
+        Checked before the fields, so that an old file is not also reported field by field.
+        """
+        if not isinstance(root, MappingNode):
+            return False
+        for key, value in root.value:
+            if isinstance(key, ScalarNode) and key.value == "schema_version":
+                if isinstance(value, ScalarNode) and value.tag == _TAG + "int":
+                    try:
+                        version = int(yaml.constructor.SafeConstructor().construct_yaml_int(value))
+                    except ValueError:
+                        return False
+                    if 0 < version < SCHEMA_VERSION:
+                        self.problem(
+                            _line(key),
+                            f"schema_version {version} is no longer read: rewrite the file in "
+                            f"schema_version {SCHEMA_VERSION} (see docs/content-format.md)",
+                        )
+                        return True
+                return False
+        return False
+
     def schema_version(self, fields: _Fields) -> bool:
         """True if the file declares the schema version this build reads."""
         if "schema_version" not in fields.entries:
@@ -358,6 +402,51 @@ class _File:
         self.problem(line, f"unknown schema_version {shown} (this build reads {SCHEMA_VERSION})")
         return False
 
+    def texts(self, fields: _Fields, key: str, label: str, max_chars: int) -> list[str] | None:
+        """A list of non-empty strings (may be empty)."""
+        items = self.sequence(fields, key, label)
+        if items is None:
+            return None
+        values: list[str] = []
+        for number, item in enumerate(items, start=1):
+            if not isinstance(item, ScalarNode) or item.tag != _TAG + "str":
+                self.problem(_line(item), f"{label} item {number} must be text, not {_kind(item)}")
+                continue
+            value = _clean(item.value)
+            if not value:
+                self.problem(_line(item), f"{label} item {number} is empty")
+            elif len(value) > max_chars:
+                self.problem(
+                    _line(item),
+                    f"{label} item {number} has {len(value)} characters (at most {max_chars})",
+                )
+            else:
+                values.append(value)
+        return values
+
+    def source_date(self, fields: _Fields, label: str) -> str | None:
+        """YYYY-MM-DD, YYYY-MM or YYYY; unquoted dates and years are read as YAML does."""
+        node = fields.value("date")
+        if node is None:
+            return None
+        line = fields.key_line("date")
+        if isinstance(node, ScalarNode):
+            raw = node.value.strip()
+            if node.tag in (_TAG + "str", _TAG + "int") and SOURCE_DATE.match(raw):
+                if len(raw) < 10:
+                    return raw
+                try:
+                    return date.fromisoformat(raw).isoformat()
+                except ValueError:
+                    pass
+            elif node.tag == _TAG + "timestamp":
+                try:
+                    return date.fromisoformat(raw).isoformat()
+                except ValueError:
+                    pass
+        self.problem(line, f'{label} must be a date like 2025-10-21, "2025-10" or 2025')
+        return None
+
 
 # --------------------------------------------------------------------------- checker
 
@@ -371,13 +460,19 @@ _LESSON_FIELDS = (
     "core",
     "minutes",
     "summary",
+    "action",
     "framework",
+    "unconfirmed",
     "reviewed",
+    "review",
     "sources",
     "cards",
 )
-_QUIZ_FIELDS = ("schema_version", "lesson", "pass_percent", "questions")
-_QUESTION_FIELDS = ("id", "text", "options", "explanation")
+_QUIZ_FIELDS = ("schema_version", "lesson", "pass_count", "questions")
+_QUESTION_FIELDS = ("id", "kind", "text", "options", "explanation")
+_SOURCE_FIELDS = ("title", "publisher", "date")
+_SOURCE_LOCATORS = ("url", "document")
+MAX_UNCONFIRMED_CHARS = 300  # "one short line each"
 
 
 @dataclass
@@ -407,7 +502,7 @@ class _Checker:
         self.lessons: list[_LessonEntry] = []
         self.quizzes: list[_QuizEntry] = []
 
-    def run(self) -> _Result:
+    def run(self, today: date | None = None, max_review_age_days: int | None = None) -> _Result:
         lessons_dir = self.root / LESSONS_DIR
         quizzes_dir = self.root / QUIZZES_DIR
         for directory in (lessons_dir, quizzes_dir):
@@ -422,8 +517,12 @@ class _Checker:
             for path in self._yaml_files(quizzes_dir):
                 self._check_quiz(path)
         self._check_references()
+        lessons = [entry.lesson for entry in self.lessons if entry.lesson is not None]
+        quizzes = [entry.quiz for entry in self.quizzes if entry.quiz is not None]
+        self.problems.extend(quality.check(lessons, quizzes, today, max_review_age_days))
         self.problems.sort(key=lambda p: (p.path, p.line, p.reason))
-        return _Result(self.problems, None if self.problems else self._curriculum())
+        failed = any(not problem.warning for problem in self.problems)
+        return _Result(self.problems, None if failed else self._curriculum())
 
     def _rel(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
@@ -448,7 +547,7 @@ class _Checker:
             return
         f = _File(path, rel, self.problems)
         root = f.compose()
-        if root is None:
+        if root is None or f.older_schema(root):
             return
         fields = f.mapping(root, ("schema_version", "topics"))
         if fields is None or not f.schema_version(fields):
@@ -490,7 +589,7 @@ class _Checker:
         entry = _LessonEntry(id=path.stem, rel=rel, id_line=1)
         self.lessons.append(entry)
         root = f.compose()
-        if root is None:
+        if root is None or f.older_schema(root):
             return
         fields = f.mapping(root, _LESSON_FIELDS)
         if fields is None or not f.schema_version(fields):
@@ -512,8 +611,11 @@ class _Checker:
         core = f.boolean(fields, "core", "core")
         minutes = f.integer(fields, "minutes", "minutes", MIN_MINUTES, MAX_MINUTES)
         summary = f.text(fields, "summary", "summary", MAX_SUMMARY_CHARS)
+        action = f.text(fields, "action", "action", MAX_ACTION_CHARS)
         framework = self._framework(f, fields)
+        unconfirmed = f.texts(fields, "unconfirmed", "unconfirmed", MAX_UNCONFIRMED_CHARS)
         reviewed = f.day(fields, "reviewed", "reviewed")
+        review = self._review(f, fields)
         sources = self._sources(f, fields)
         cards = self._cards(f, fields, path.parent)
 
@@ -521,7 +623,8 @@ class _Checker:
             return
         assert lesson_id is not None and title is not None and topic is not None
         assert order is not None and core is not None and minutes is not None
-        assert summary is not None and framework is not None and reviewed is not None
+        assert summary is not None and action is not None and framework is not None
+        assert unconfirmed is not None and reviewed is not None and review is not None
         assert sources is not None and cards is not None
         entry.lesson = Lesson(
             id=lesson_id,
@@ -531,30 +634,82 @@ class _Checker:
             core=core,
             minutes=minutes,
             summary=summary,
-            qd757_area=framework[0],
-            tt02_domain=framework[1],
+            action=action,
+            framework=framework,
+            unconfirmed=tuple(unconfirmed),
             reviewed=reviewed,
+            review=review,
             sources=sources,
             cards=cards,
             path=rel,
+            lines={key: fields.key_line(key) for key in fields.entries},
         )
 
-    def _framework(self, f: _File, fields: _Fields) -> tuple[str, str] | None:
+    def _framework(self, f: _File, fields: _Fields) -> FrameworkTags | None:
         node = fields.value("framework")
         if node is None:
             return None
-        inner = f.mapping(node, ("qd757", "tt02"), prefix="framework: ", what="framework")
+        required = tuple(fw.key for fw in FRAMEWORKS if fw.required)
+        optional = tuple(fw.key for fw in FRAMEWORKS if not fw.required)
+        inner = f.mapping(
+            node,
+            required,
+            optional,
+            prefix="framework: ",
+            what="framework",
+            line=fields.key_line("framework"),
+        )
         if inner is None:
             return None
-        qd757 = f.text(inner, "qd757", "framework qd757")
-        tt02 = f.text(inner, "tt02", "framework tt02")
-        if tt02 is not None and tt02 not in TT02_DOMAINS:
-            known = ", ".join(TT02_DOMAINS)
-            f.problem(inner.key_line("tt02"), f"unknown TT 02 domain '{tt02}' (one of: {known})")
+        tags: dict[str, tuple[str, ...]] = {}
+        complete = True
+        for fw in FRAMEWORKS:
+            items = f.sequence(inner, fw.key, f"framework {fw.key}")
+            if items is None:
+                complete = complete and not fw.required
+                continue
+            if not items and fw.required:
+                f.problem(inner.key_line(fw.key), f"framework {fw.key} is empty (at least 1 tag)")
+                complete = False
+            values: list[str] = []
+            for item in items:
+                # Tags like 0.1 are read by YAML as numbers; the value as written is the tag.
+                value = _clean(item.value) if isinstance(item, ScalarNode) else None
+                if value is None or value not in fw.wording:
+                    known = ", ".join(fw.wording)
+                    shown = value if value is not None else _kind(item)
+                    f.problem(
+                        _line(item),
+                        f"unknown {fw.short} {fw.what} '{shown}' (one of: {known})",
+                    )
+                    complete = False
+                elif value in values:
+                    f.problem(_line(item), f"framework {fw.key} repeats '{value}'")
+                    complete = False
+                else:
+                    values.append(value)
+            tags[fw.key] = tuple(values)
+        return FrameworkTags(**tags) if complete else None
+
+    def _review(self, f: _File, fields: _Fields) -> Review | None:
+        node = fields.value("review")
+        if node is None:
             return None
-        if qd757 is None or tt02 is None:
+        inner = f.mapping(
+            node,
+            ("facts", "readability"),
+            prefix="review: ",
+            what="review",
+            line=fields.key_line("review"),
+        )
+        if inner is None:
             return None
-        return qd757, tt02
+        # Notes for the team, never shown to residents: as long as the reviewers need.
+        facts = f.text(inner, "facts", "review facts")
+        readability = f.text(inner, "readability", "review readability")
+        if facts is None or readability is None:
+            return None
+        return Review(facts, readability)
 
     def _sources(self, f: _File, fields: _Fields) -> tuple[Source, ...] | None:
         items = f.sequence(fields, "sources", "sources")
@@ -565,22 +720,31 @@ class _Checker:
             return None
         sources: list[Source] = []
         for number, item in enumerate(items, start=1):
-            prefix = f"source {number}: "
-            entry = f.mapping(item, ("title",), ("url",), prefix=prefix, what=f"source {number}")
+            label = f"source {number}"
+            before = f.count
+            entry = f.mapping(
+                item, _SOURCE_FIELDS, _SOURCE_LOCATORS, prefix=f"{label}: ", what=label
+            )
             if entry is None:
                 continue
-            title = f.text(entry, "title", f"source {number} title")
-            url = None
+            title = f.text(entry, "title", f"{label} title")
+            publisher = f.text(entry, "publisher", f"{label} publisher")
+            when = f.source_date(entry, f"{label} date")
+            url = document = None
             if "url" in entry.entries:
-                url = f.text(entry, "url", f"source {number} url")
-                if url is not None and not url.startswith(("https://", "http://")):
-                    f.problem(
-                        entry.key_line("url"),
-                        f"source {number} url must start with https:// or http://",
-                    )
-                    url = None
-            if title is not None:
-                sources.append(Source(title, url))
+                url = f.text(entry, "url", f"{label} url")
+                if url is not None and not url.startswith("https://"):
+                    f.problem(entry.key_line("url"), f"{label} url must start with https://")
+            if "document" in entry.entries:
+                document = f.text(entry, "document", f"{label} document")
+            if not any(key in entry.entries for key in _SOURCE_LOCATORS):
+                f.problem(
+                    _line(entry.node),
+                    f"{label} has no url or document number (a reader must be able to find it)",
+                )
+            if f.count == before:
+                assert title is not None and publisher is not None and when is not None
+                sources.append(Source(title, publisher, when, url, document, _line(entry.node)))
         return tuple(sources)
 
     def _cards(self, f: _File, fields: _Fields, lessons_dir: Path) -> tuple[Card, ...] | None:
@@ -605,7 +769,7 @@ class _Checker:
                 if image is not None and not self._image_ok(f, entry, number, image, lessons_dir):
                     image = None
             if text is not None:
-                cards.append(Card(text, image))
+                cards.append(Card(text, image, entry.key_line("text")))
         return tuple(cards)
 
     def _image_ok(
@@ -630,7 +794,7 @@ class _Checker:
         entry = _QuizEntry(lesson_id=path.stem, rel=rel, lesson_line=1)
         self.quizzes.append(entry)
         root = f.compose()
-        if root is None:
+        if root is None or f.older_schema(root):
             return
         fields = f.mapping(root, _QUIZ_FIELDS)
         if fields is None or not f.schema_version(fields):
@@ -645,14 +809,16 @@ class _Checker:
                     entry.lesson_line,
                     f"lesson '{lesson_id}' does not match file name '{path.name}'",
                 )
-        pass_percent = f.integer(
-            fields, "pass_percent", "pass_percent", MIN_PASS_PERCENT, MAX_PASS_PERCENT
-        )
         questions = self._questions(f, fields)
+        # bounded by the questions written, even when some of them have problems
+        listed = fields.value("questions")
+        total = len(listed.value) if isinstance(listed, SequenceNode) and listed.value else None
+        pass_count = f.integer(fields, "pass_count", "pass_count", 1, total)
         if f.count:
             return
-        assert lesson_id is not None and pass_percent is not None and questions is not None
-        entry.quiz = Quiz(lesson_id, pass_percent, questions, path=rel)
+        assert lesson_id is not None and pass_count is not None and questions is not None
+        lines = {key: fields.key_line(key) for key in fields.entries}
+        entry.quiz = Quiz(lesson_id, pass_count, questions, path=rel, lines=lines)
 
     def _questions(self, f: _File, fields: _Fields) -> tuple[Question, ...] | None:
         items = f.sequence(fields, "questions", "questions")
@@ -682,11 +848,28 @@ class _Checker:
                     )
                 else:
                     seen[question_id] = entry.key_line("id")
+            kind = f.text(entry, "kind", f"{name} kind")
+            if kind is not None and kind not in QUESTION_KINDS:
+                f.problem(
+                    entry.key_line("kind"),
+                    f"{name} kind '{kind}' is not one of: {', '.join(QUESTION_KINDS)}",
+                )
+                kind = None
             text = f.text(entry, "text", f"{name} text", MAX_QUESTION_CHARS)
             options = self._options(f, entry, name)
             explanation = f.text(entry, "explanation", f"{name} explanation", MAX_EXPLANATION_CHARS)
-            if question_id and text and options is not None and explanation:
-                questions.append(Question(question_id, text, options, explanation))
+            if question_id and kind and text and options is not None and explanation:
+                questions.append(
+                    Question(
+                        question_id,
+                        kind,
+                        text,
+                        options,
+                        explanation,
+                        line=entry.key_line("text"),
+                        explanation_line=entry.key_line("explanation"),
+                    )
+                )
         return tuple(questions)
 
     def _options(self, f: _File, entry: _Fields, name: str) -> tuple[Option, ...] | None:
@@ -722,7 +905,7 @@ class _Checker:
                 f.problem(option.key_line("text"), f"{label} repeats option {seen[key]}")
             else:
                 seen[key] = number
-            options.append(Option(text, correct))
+            options.append(Option(text, correct, option.key_line("text")))
         if complete:
             correct_count = sum(option.correct for option in options)
             if correct_count == 0:

@@ -6,32 +6,34 @@ only a curriculum with no problems is ever handed to the engine.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
-# Limits a card or question must respect so that it reads on a small phone screen and
-# fits in one Zalo message (2,000 characters) with room for the numbered choices.
-MAX_CARD_CHARS = 600
-MIN_CARDS, MAX_CARDS = 2, 6
+# Limits that keep a lesson to about three minutes on a small phone screen, and a card or
+# question inside one Zalo message (2,000 characters) with room for the numbered choices.
+MAX_CARD_CHARS = 500
+MIN_CARDS, MAX_CARDS = 3, 5
+MIN_MINUTES, MAX_MINUTES = 2, 4
+MAX_SENTENCE_WORDS = 25
 MAX_QUESTION_CHARS = 300
 MAX_OPTION_CHARS = 80
 MAX_EXPLANATION_CHARS = 400
-MIN_OPTIONS, MAX_OPTIONS = 2, 4
-MIN_QUESTIONS = 5
+MIN_OPTIONS, MAX_OPTIONS = 3, 4
+MIN_QUESTIONS = 6
 MAX_TITLE_CHARS = 60
 MAX_SUMMARY_CHARS = 140
+MAX_ACTION_CHARS = 120
 
-# Thông tư 02/2025/TT-BGDĐT: the six domains of the learners' digital competence framework.
-TT02_DOMAINS = {
-    "khai_thac_du_lieu": "Khai thác dữ liệu và thông tin",
-    "giao_tiep_hop_tac": "Giao tiếp và hợp tác",
-    "sang_tao_noi_dung": "Sáng tạo nội dung số",
-    "an_toan": "An toàn",
-    "giai_quyet_van_de": "Giải quyết vấn đề",
-    "ung_dung_ai": "Ứng dụng trí tuệ nhân tạo",
-}
+# Quiz fairness: the right option may be the longest in at most half of the questions
+# (writers aim for a third), and at least two thirds of the questions are situations.
+MAX_LONGEST_CORRECT_SHARE = (1, 2)
+MIN_SITUATION_SHARE = (2, 3)
+QUESTION_KINDS = ("situation", "knowledge")
+# Two questions whose normalised texts are at least this alike are reported as duplicates.
+NEAR_DUPLICATE_RATIO = 0.85
+DEFAULT_MAX_REVIEW_AGE_DAYS = 365
 
 
 @dataclass(frozen=True)
@@ -41,21 +43,46 @@ class Problem:
     path: str
     line: int
     reason: str
+    warning: bool = False  # shown, but does not fail the check or stop the service
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.reason}"
+        tag = "warning: " if self.warning else ""
+        return f"{self.path}:{self.line}: {tag}{self.reason}"
 
 
 @dataclass(frozen=True)
 class Source:
     title: str
+    publisher: str
+    date: str  # YYYY-MM-DD, YYYY-MM or YYYY: as precise as the source says
     url: str | None = None
+    document: str | None = None  # a document number when there is no url
+    line: int = field(default=0, compare=False)  # where it starts in its file
+
+
+@dataclass(frozen=True)
+class Review:
+    facts: str  # who checked the facts against which sources, what was fixed
+    readability: str  # who read it as an older resident on a small phone, what was fixed
+
+
+@dataclass(frozen=True)
+class FrameworkTags:
+    """Tags from the closed lists in `bot.content.frameworks` (keys, not wording)."""
+
+    cv3139: tuple[str, ...] = ()
+    cv3240: tuple[str, ...] = ()
+    tt02: tuple[str, ...] = ()
+
+    def items(self) -> list[tuple[str, tuple[str, ...]]]:
+        return [("cv3139", self.cv3139), ("cv3240", self.cv3240), ("tt02", self.tt02)]
 
 
 @dataclass(frozen=True)
 class Card:
     text: str
     image: str | None = None  # path relative to lessons/, shown above the text
+    line: int = field(default=0, compare=False)  # line of `text:` in the lesson file
 
 
 @dataclass(frozen=True)
@@ -74,26 +101,34 @@ class Lesson:
     core: bool  # part of the basic programme counted in reports
     minutes: int
     summary: str
-    qd757_area: str  # area of QĐ 757/QĐ-BKHCN "Khung kiến thức, kỹ năng số cơ bản"
-    tt02_domain: str  # key of TT02_DOMAINS
+    action: str  # the one thing the reader can do today
+    framework: FrameworkTags
+    unconfirmed: tuple[str, ...]  # facts still marked (check) that the lesson relies on
     reviewed: date
+    review: Review
     sources: tuple[Source, ...]
     cards: tuple[Card, ...]
     path: str = ""
+    # line of each top-level field, so that later checks can point into the file
+    lines: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass(frozen=True)
 class Option:
     text: str
     correct: bool = False
+    line: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
 class Question:
     id: str
+    kind: str  # one of QUESTION_KINDS
     text: str
     options: tuple[Option, ...]
     explanation: str
+    line: int = field(default=0, compare=False)  # line of `text:`
+    explanation_line: int = field(default=0, compare=False)
 
     @property
     def correct_index(self) -> int:
@@ -103,12 +138,13 @@ class Question:
 @dataclass(frozen=True)
 class Quiz:
     lesson_id: str
-    pass_percent: int
+    pass_count: int  # correct answers needed; told to residents as "5/6"
     questions: tuple[Question, ...]
     path: str = ""
+    lines: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
 
     def passed(self, correct: int) -> bool:
-        return correct * 100 >= self.pass_percent * len(self.questions)
+        return correct >= self.pass_count
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,10 @@ class QuizScreen:
         index = int(args["q"])
         question = quiz.questions[index]
         order = args["orders"][index]
-        lines = [ctx.t("quiz.question", n=index + 1, total=len(quiz.questions)), question.text]
+        total = len(quiz.questions)
+        lines = [ctx.t("quiz.question", n=index + 1, total=total), question.text]
+        if index == 0:  # the pass mark, as a count, before the first question
+            lines.insert(1, ctx.t("quiz.pass_mark", need=quiz.pass_count, total=total))
         choices = tuple(
             Choice(f"a{shown}", question.options[original].text)
             for shown, original in enumerate(order)
@@ -153,7 +156,7 @@ class QuizResultScreen:
         lesson = curriculum.lessons[args["lesson"]]
         quiz = curriculum.quizzes[lesson.id]
         key = "quiz.passed" if args["passed"] else "quiz.failed"
-        text = ctx.t(key, score=args["score"], total=args["total"], percent=quiz.pass_percent)
+        text = ctx.t(key, score=args["score"], total=args["total"], need=quiz.pass_count)
         choices: list[Choice] = []
         if args["passed"]:
             progress = (
