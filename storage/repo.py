@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,8 +43,9 @@ async def open_step(
     processed before inserts nothing and raises DuplicateUpdate here, before anything
     of the step has run (a concurrent copy still in progress makes the INSERT wait for
     its outcome).
-    The account is marked seen (and active: they wrote, so they have not blocked the
-    bot); that UPDATE goes out with the next flush. Two statements in all.
+    Two statements in all. The caller marks the account seen (`mark_seen`) at the end
+    of the step, so that change rides on the UPDATE that stores the next screen
+    instead of being a statement of its own, flushed before the screen's first query.
     """
     if update_key is not None:
         claimed = await session.execute(
@@ -74,9 +75,13 @@ async def open_step(
         await session.flush()
         return account, None
     account, person = row
+    return account, person
+
+
+def mark_seen(account: ChannelAccount, at: datetime) -> None:
+    """They wrote: seen now, and active (they have not blocked the bot)."""
     account.last_seen_at = at
     account.active = True
-    return account, person
 
 
 async def team_for_village(session: AsyncSession, village_id: int | None) -> int | None:
@@ -138,6 +143,19 @@ async def get_progress(
         select(LessonProgress).where(
             LessonProgress.person_id == person_id, LessonProgress.lesson_id == lesson_id
         )
+    )
+
+
+async def advance_card(session: AsyncSession, person_id: int, lesson_id: str, index: int) -> None:
+    """Record card `index` as read, unless a further one was (no row: nothing)."""
+    await session.execute(
+        update(LessonProgress)
+        .where(
+            LessonProgress.person_id == person_id,
+            LessonProgress.lesson_id == lesson_id,
+            LessonProgress.card_index < index,
+        )
+        .values(card_index=index)
     )
 
 
