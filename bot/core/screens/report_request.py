@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.core import channel_traits
 from bot.core.context import Context, Services
 from bot.core.messages import Choice, Document, Outbound
 from bot.core.roles import allowed, can, deny, guard, roles_of
@@ -36,9 +37,6 @@ log = logging.getLogger(__name__)
 ACTION = "village_view"
 PERIOD_CODES = ("y0", "y1", "q", "m", "all")
 FORMAT_CODES = ("xlsx", "docx", "pdf", "csv")
-# Messengers whose bot API sends no files: the report goes out as a download link when
-# web.public_url is set (otherwise the channel says where else to get it).
-FILELESS_CHANNELS = frozenset({"zalo"})
 
 
 @dataclass(frozen=True)
@@ -241,7 +239,9 @@ def report_task(
         )
         name = report_filename(services.commune.code, period, fmt, scope.village_code)
         document = Document(name, CONTENT_TYPES[fmt], export.data)
-        if channel in FILELESS_CHANNELS and services.download_base_url:
+        # A messenger whose bot API sends no files (its declaration says so) gets a
+        # download link when web.public_url is set (else the channel says where else).
+        if not channel_traits.sends_files(channel) and services.download_base_url:
             link = await download_link(database, services, person_id, document, now)
             return [Outbound(f"{summary}\n\n{link}")]
         return [Outbound(summary, document=document)]
