@@ -49,7 +49,9 @@ async def store(
     reply_to: str,
 ) -> None:
     params = {"r_channel": channel, "r_key": update_key, "r_reply": reply, "r_to": reply_to}
-    await session.execute(_STORE, params)
+    # As Core on the step's connection: no ProcessedUpdate is ever loaded as an object,
+    # so the ORM's synchronising of an UPDATE would be work for nothing.
+    await (await session.connection()).execute(_STORE, params)
 
 
 class TooSoon(Exception):
