@@ -124,7 +124,7 @@ async def run(
             worker = OutboxWorker(
                 app.database,
                 {"telegram": channel},
-                throttles_from_settings(settings.outbox, settings.zalo.messages_per_second),
+                throttles_from_settings(settings),
                 settings.outbox,
             )
             stop = asyncio.Event()

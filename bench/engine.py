@@ -2,7 +2,8 @@
 
 Drives the real engine on a fresh SQLite file (or --db URL). Every update carries an
 update key, as Telegram's and Zalo's do, so the duplicate check is measured too. Prints
-updates/s, latency percentiles per update and peak RSS; the last line is one JSON object.
+updates/s, latency percentiles per update, SQL statements per update (counted by a
+SQLAlchemy event) and peak RSS; the last line is one JSON object.
 
     .venv/bin/python -m bench.engine [--residents 1000] [--concurrency 20]
 """
@@ -19,6 +20,8 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+
+from sqlalchemy import event
 
 from bot.app import build_app
 from bot.core.messages import Inbound, Kind
@@ -76,6 +79,13 @@ async def main(residents: int, concurrency: int, db_url: str | None) -> dict:
     app = await build_app(settings, services_overrides={"rng": random.Random(1)})
     latencies: list[float] = []
     errors: list = []
+    statements = 0
+
+    def count(*_args) -> None:  # type: ignore[no-untyped-def]
+        nonlocal statements
+        statements += 1
+
+    event.listen(app.database.engine.sync_engine, "before_cursor_execute", count)
     queue: asyncio.Queue[int] = asyncio.Queue()
     for n in range(residents):
         queue.put_nowait(n)
@@ -85,8 +95,11 @@ async def main(residents: int, concurrency: int, db_url: str | None) -> dict:
             await resident(app.engine, queue.get_nowait(), latencies, errors)
 
     started = time.perf_counter()
+    cpu_started = time.process_time()  # less sensitive than wall time to a busy machine
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
+    event.remove(app.database.engine.sync_engine, "before_cursor_execute", count)
     await app.close()
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     ms = [x * 1000 for x in latencies]
@@ -99,6 +112,8 @@ async def main(residents: int, concurrency: int, db_url: str | None) -> dict:
         "p50_ms": round(percentile(ms, 0.50), 2),
         "p99_ms": round(percentile(ms, 0.99), 2),
         "mean_ms": round(statistics.fmean(ms), 2),
+        "cpu_ms_per_update": round(cpu * 1000 / len(latencies), 3),
+        "statements_per_update": round(statements / len(latencies), 2),
         "peak_rss_mb": round(peak_rss_mb, 1),
         "replies_without_choices": len(errors),
         "database": url.split(":", 1)[0],
@@ -109,6 +124,7 @@ async def main(residents: int, concurrency: int, db_url: str | None) -> dict:
     )
     print(f"throughput: {result['updates_per_s']} updates/s")
     print(f"latency per update: p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms")
+    print(f"SQL statements per update: {result['statements_per_update']}")
     print(f"peak RSS: {result['peak_rss_mb']} MB")
     return result
 

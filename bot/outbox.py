@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.channels.base import Channel, SendResult, mark_blocked
+from bot.core import channel_traits
 from bot.core.context import utc_now
 from bot.ratelimit import KeyedBuckets, TokenBucket
-from config.settings import OutboxSettings, SchedulerSettings
+from config.settings import OutboxSettings, SchedulerSettings, Settings
 from storage import outbox
 from storage.db import Database
 
@@ -155,15 +156,15 @@ class OutboxWorker:
                 log.info("outbox: released %d claimed messages", released)
 
 
-def throttles_from_settings(
-    settings: OutboxSettings, zalo_rate: float
-) -> dict[str, ChannelThrottle]:
-    return {
-        "telegram": ChannelThrottle(
-            settings.telegram_per_second, settings.telegram_per_chat_per_second
-        ),
-        "zalo": ChannelThrottle(zalo_rate, None),
-    }
+def throttles_from_settings(settings: Settings) -> dict[str, ChannelThrottle]:
+    """A throttle for every declared channel that has a sending limit (its declaration
+    reads the figure from the settings)."""
+    throttles = {}
+    for name, traits in channel_traits.declared().items():
+        rate = traits.rate(settings)
+        if rate is not None:
+            throttles[name] = ChannelThrottle(rate, traits.per_chat_rate(settings))
+    return throttles
 
 
 async def run_outbox(app, channels: list[Channel], stop: asyncio.Event) -> None:  # type: ignore[no-untyped-def]
@@ -173,7 +174,7 @@ async def run_outbox(app, channels: list[Channel], stop: asyncio.Event) -> None:
     worker = OutboxWorker(
         app.database,
         {c.name: c for c in channels},
-        throttles_from_settings(app.settings.outbox, app.settings.zalo.messages_per_second),
+        throttles_from_settings(app.settings),
         app.settings.outbox,
         clock=app.engine.services.clock,  # the same "now" as the jobs that queue
         held_kinds=quiet_hours_hold(app.settings.scheduler, app.engine.services.tz),

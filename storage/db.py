@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 import storage.schema  # noqa: F401  (every table registered before use)
+from storage.sqlite_onehop import use_one_hop_cursors
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -52,6 +53,8 @@ class Database:
             kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
+            if parsed.get_driver_name() == "aiosqlite":  # before the pragmas use a cursor
+                event.listen(self.engine.sync_engine, "connect", use_one_hop_cursors)
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # SQLite has one writer at a time. Queuing our own transactions in order is far

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, delete, select
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -35,15 +35,23 @@ async def get(session: AsyncSession, person_id: int, slot: str) -> ResumePoint |
     )
 
 
+# Built once: the engine runs it on every step of a lesson, quiz or visit entry.
+_SAVE = (
+    update(ResumePoint)
+    .where(ResumePoint.person_id == bindparam("r_person"), ResumePoint.slot == bindparam("r_slot"))
+    .values(screen=bindparam("r_screen"), saved_at=bindparam("r_at"))
+)
+
+
 async def save(
     session: AsyncSession, person_id: int, slot: str, screen: dict[str, Any], at: datetime
 ) -> None:
-    row = await get(session, person_id, slot)
-    if row is None:
+    """Keep `screen` as the point to resume `slot` at: one UPDATE on every step of an
+    activity but its first (`saved_at`: when it was last shown)."""
+    params = {"r_person": person_id, "r_slot": slot, "r_screen": screen, "r_at": at}
+    updated = await session.execute(_SAVE, params)
+    if updated.rowcount == 0:
         session.add(ResumePoint(person_id=person_id, slot=slot, screen=screen, saved_at=at))
-    elif row.screen != screen:
-        row.screen = screen
-        row.saved_at = at
 
 
 async def drop(session: AsyncSession, person_id: int, slot: str) -> None:

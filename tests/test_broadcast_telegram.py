@@ -59,7 +59,7 @@ async def child_main() -> None:
     worker = OutboxWorker(
         app.database,
         {"telegram": channel},
-        throttles_from_settings(settings.outbox, settings.zalo.messages_per_second),
+        throttles_from_settings(settings),
         settings.outbox,
         name="doomed",
     )
@@ -161,7 +161,7 @@ async def test_killed_midway_and_restarted_every_chat_gets_exactly_one(db_url, t
             worker = OutboxWorker(
                 app.database,
                 {"telegram": channel},
-                throttles_from_settings(settings.outbox, settings.zalo.messages_per_second),
+                throttles_from_settings(settings),
                 settings.outbox,
                 name="fresh",
             )

@@ -1,7 +1,9 @@
-"""Rendering choices as numbered lines, for channels without buttons (Zalo, console)."""
+"""Rendering choices as numbered lines, for channels without buttons (Zalo, console,
+any channel whose declaration says `buttons=False`)."""
 
 from __future__ import annotations
 
+from bot.core.channel_traits import has_buttons
 from bot.core.messages import Outbound
 from bot.core.texts import Texts
 
@@ -13,3 +15,9 @@ def render_numbered(message: Outbound, texts: Texts) -> str:
     lines += [f"{n}. {choice.label}" for n, choice in enumerate(message.choices, start=1)]
     lines.append(texts("channels_hint.numbered"))
     return "\n".join(lines)
+
+
+def render_plain(channel: str, message: Outbound, texts: Texts) -> str:
+    """The text of `message` for `channel`: its choices as numbered lines unless the
+    channel shows buttons (then they go as buttons, not in the text)."""
+    return message.text if has_buttons(channel) else render_numbered(message, texts)

@@ -1,19 +1,16 @@
-"""Which channels a process serves: every messenger that has a token in the settings."""
+"""Which channels a process serves: every declared messenger its settings configure
+(for Telegram and Zalo, a token). A channel's package is imported only then."""
 
 from __future__ import annotations
 
 from bot.app import App
 from bot.channels.base import Channel
+from bot.core import channel_traits
 
 
 def build_channels(app: App) -> list[Channel]:
-    channels: list[Channel] = []
-    if app.settings.telegram.token is not None:
-        from bot.channels.telegram.channel import create_telegram_channel
-
-        channels.append(create_telegram_channel(app))
-    if app.settings.zalo.token is not None:
-        from bot.channels.zalo.channel import create_zalo_channel
-
-        channels.append(create_zalo_channel(app))
-    return channels
+    return [
+        traits.create(app)
+        for traits in channel_traits.declared().values()
+        if traits.configured(app.settings)
+    ]

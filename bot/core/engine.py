@@ -241,6 +241,7 @@ class Engine:
             name, args = redirect.name, redirect.args
         view = await self.screens[name].render(ctx, args)
         ctx.out.append(view)
+        repo.mark_seen(ctx.account, ctx.now)  # after the last query: one UPDATE with the screen
         ctx.account.screen = {
             "name": name,
             "args": args,

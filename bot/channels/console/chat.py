@@ -29,7 +29,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.channels.numbered import render_numbered
+from bot.channels.numbered import render_plain
 from bot.core.engine import Engine
 from bot.core.messages import Document, Inbound, Kind, Outbound
 from bot.outbox import quiet_hours_hold
@@ -131,7 +131,7 @@ async def run_interactive(engine: Engine, user_id: str, name: str | None) -> Non
                 print(texts("console.queued"))
             if message.image:
                 print(f"[🖼 {message.image}]")
-            print(render_numbered(message, texts))
+            print(render_plain(CHANNEL, message, texts))
             if message.document is not None:
                 print(f"[📎 {save_document(message.document, engine.services.data_dir)}]")
             print()

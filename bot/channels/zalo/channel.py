@@ -30,6 +30,7 @@ from bot.channels.base import SendResult
 from bot.channels.body import loads
 from bot.channels.intake import Intake, StepNotRecorded
 from bot.channels.throttle import Throttle
+from bot.channels.zalo import TRAITS
 from bot.channels.zalo.client import (
     SECRET_TOKEN_MAX,
     SECRET_TOKEN_MIN,
@@ -155,8 +156,10 @@ class ZaloChannel:
         update = parse_update(body)
         if update is None:
             return web.json_response({"ok": False, "description": "malformed update"}, status=400)
-        # Shielded: a platform that hangs up early must not cut a step in half.
-        if not await asyncio.shield(self._dispatch(update, redeliverable=True)):
+        # Shielded: a platform that hangs up early must not cut a step in half. A 503
+        # brings the update again where the declaration says the platform redelivers.
+        redeliverable = TRAITS.redelivers_on_5xx
+        if not await asyncio.shield(self._dispatch(update, redeliverable=redeliverable)):
             return web.json_response({"ok": False, "description": "try again"}, status=503)
         return web.json_response({"ok": True})
 

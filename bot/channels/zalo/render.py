@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from urllib.parse import quote
 
-from bot.channels.numbered import render_numbered
+from bot.channels.numbered import render_plain
+from bot.channels.zalo import TRAITS
 from bot.channels.zalo.text import split_text
 from bot.core.messages import Outbound
 from bot.core.texts import Texts
@@ -46,5 +47,6 @@ def render_parts(
             message = replace(message, text=f"{message.text}\n\n{note}", document=None)
         if message.image and media_base_url:
             parts.append(ZaloPart(photo=media_url(media_base_url, message.image)))
-        parts.extend(ZaloPart(text=chunk) for chunk in split_text(render_numbered(message, texts)))
+        text = render_plain(TRAITS.name, message, texts)
+        parts.extend(ZaloPart(text=chunk) for chunk in split_text(text, TRAITS.max_text))
     return parts

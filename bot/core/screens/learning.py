@@ -246,11 +246,8 @@ class LessonScreen:
             ctx.goto(choice_id)
 
     async def _remember(self, ctx: Context, lesson_id: str, index: int) -> None:
-        if ctx.person is None:
-            return
-        row = await repo.get_progress(ctx.session, ctx.person.id, lesson_id)
-        if row is not None:
-            row.card_index = max(row.card_index, index)
+        if ctx.person is not None:  # one conditional UPDATE: the furthest card read
+            await repo.advance_card(ctx.session, ctx.person.id, lesson_id, index)
 
     async def _complete(self, ctx: Context, lesson_id: str) -> None:
         """Reaching the last card completes the lesson (once); the quiz is separate."""

@@ -13,6 +13,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+from bot.core import channel_traits
 from bot.core.context import Context
 from bot.core.messages import Outbound
 from bot.core.screens import command, screen, text_hook
@@ -22,7 +23,6 @@ from storage import linking, repo
 from storage.delivery_models import LinkCode
 from storage.models import Person
 
-LINKABLE = ("zalo", "telegram")  # the messengers a resident can join
 _TYPED_CODE = re.compile(r"[0-9][0-9 ]*")
 
 
@@ -50,7 +50,7 @@ def channel_name(ctx: Context, channel: str) -> str:
 
 
 def other_channels(ctx: Context, channel: str) -> str:
-    names = [channel_name(ctx, c) for c in LINKABLE if c != channel]
+    names = [channel_name(ctx, c) for c in channel_traits.linkable() if c != channel]
     return ctx.t("linking.or").join(names)
 
 

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.core import channel_traits
 from bot.core.context import Context, Services
 from bot.core.messages import Choice, Document, Outbound
 from bot.core.roles import allowed, deny, guard
@@ -36,9 +37,6 @@ log = logging.getLogger(__name__)
 ACTION = ops.ACTION
 PERIOD_CODES = ops.PERIOD_CODES
 FORMAT_CODES = ops.FORMAT_CODES
-# Messengers whose bot API sends no files: the report goes out as a download link when
-# web.public_url is set (otherwise the channel says where else to get it).
-FILELESS_CHANNELS = frozenset({"zalo"})
 Scope = ops.Scope
 current_report_month = ops.current_report_month
 
@@ -193,7 +191,9 @@ def report_task(
         )
         name = report_filename(services.commune.code, period, fmt, scope.village_code)
         document = Document(name, CONTENT_TYPES[fmt], export.data)
-        if channel in FILELESS_CHANNELS and services.download_base_url:
+        # A messenger whose bot API sends no files (its declaration says so) gets a
+        # download link when web.public_url is set (else the channel says where else).
+        if not channel_traits.sends_files(channel) and services.download_base_url:
             link = await download_link(database, services, person_id, document, now)
             return [Outbound(f"{summary}\n\n{link}")]
         return [Outbound(summary, document=document)]
