@@ -174,6 +174,7 @@ def report(
                     active=num(total.active),
                     completions=num(total.completions),
                     basic=num(total.basic_cum),
+                    assisted_basic=num(total.assisted_basic),
                 )
             )
             return 0
