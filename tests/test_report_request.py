@@ -74,6 +74,13 @@ async def test_admin_gets_the_whole_commune_with_names(db_url, tmp_path, clock) 
     summary = reply.messages[-2]
     assert summary.document is document and "Xã Hòa An" in summary.text
     assert "Năm 2026" in summary.text
+    # As the documents write it: an open period's figures run "to" today, numbers with
+    # the thousands separator, both sources of the basic programme named.
+    assert "Số liệu đến ngày 20/11/2026:" in summary.text
+    assert "cuối kỳ" not in summary.text
+    assert "/2.527 hộ" in summary.text
+    assert "chương trình cơ bản trên bot" in summary.text
+    assert "được Tổ hỗ trợ học trực tiếp hoàn thành" in summary.text
     assert t("admin.title", commune="Xã Hòa An") in reply.messages[-1].text
     [entry] = entries
     assert (entry.actor, entry.succeeded) == (f"person:{admin_id}", True)

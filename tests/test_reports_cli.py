@@ -119,6 +119,45 @@ def test_demo_data_is_deterministic_and_has_the_hard_cases() -> None:
     assert 0 < len(verified) < len(first.tables["support_visits"])
 
 
+def test_demo_commune_is_alive_up_to_the_clock_with_a_realistic_funnel() -> None:
+    """The reviewer's demo: launch 10/10/2025, clock 07/12/2026, the real curriculum
+    (15 core lessons of 23). Activity must reach today, ramp up after launch, and a
+    plausible share of residents must have finished the basic programme."""
+    from pathlib import Path
+
+    from bot.content.loader import load_curriculum
+
+    curriculum = load_curriculum(Path(__file__).resolve().parents[1])
+    lessons = [(lesson.id, lesson.core) for lesson in curriculum.lessons.values()]
+    until = datetime(2026, 12, 7, 2, 30, tzinfo=UTC)
+    villages = [demo.VillageRef(i, f"T{i:02d}", 250) for i in range(1, 9)]
+    teams = [demo.TeamRef(10 + i, f"TCN-T{i:02d}", i) for i in range(1, 9)]
+
+    def make(seed: int) -> demo.DemoRows:
+        return demo.generate(
+            commune_id=1, launch=LAUNCH, villages=villages, teams=teams, lessons=lessons,
+            residents=2000, months=None, until=until, seed=seed,
+        )  # fmt: skip
+
+    rows = make(1)
+    assert rows.tables == make(1).tables
+    events = rows.tables["participation_events"]
+    assert max(e[1] for e in events) < until  # nothing recorded in the future
+    visits = rows.tables["support_visits"]
+    assert all(v[10] is None or v[10] < until for v in visits)
+    last_month = [e for e in events if e[1] >= datetime(2026, 11, 7, tzinfo=UTC)]
+    signups = sum(e[2] == "registered" for e in last_month)
+    learners = {e[3] for e in last_month if e[2] == "lesson_completed"}
+    finished = sum(e[2] == "programme_completed" for e in last_month)
+    assert signups >= 60 and len(learners) >= 60 and finished >= 5, (signups, learners, finished)
+    first_month = sum(e[2] == "registered" and e[1] < datetime(2025, 11, 10, tzinfo=UTC)
+                      for e in events)  # fmt: skip
+    assert 0 < first_month < signups  # a ramp, not a burst at launch
+    people = {e[3] for e in events if e[2] == "registered"}
+    basic = {e[3] for e in events if e[2] == "programme_completed"}
+    assert 0.10 <= len(basic) / len(people) <= 0.25, len(basic) / len(people)
+
+
 def test_the_readme_sequence_chat_then_demo_data_says_exactly_what_to_do(tmp_path) -> None:  # type: ignore[no-untyped-def]
     script = '{"start": ""}\n{"choice": "agree"}\n'
     chatted = run(["chat", "--jsonl", "--user", "readme-1"], tmp_path, script)

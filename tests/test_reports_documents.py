@@ -147,7 +147,8 @@ def test_header_has_the_rule_lines_under_the_body_and_the_motto(reports) -> None
 def test_single_village_report_leaves_out_commune_only_parts(reports) -> None:  # type: ignore[no-untyped-def]
     pdf = _quiet([need("pdftotext"), str(reports["thon-bac-2026", "pdf"]), "-"]).stdout
     assert "Trên địa bàn thôn Bắc" in pdf
-    assert "Biểu đồ 1. Lượt hoàn thành bài học theo kỳ tháng" in pdf
+    caption = "Biểu đồ 1. Lượt hoàn thành bài học và lượt đạt bài kiểm tra theo kỳ tháng"
+    assert caption in " ".join(pdf.split())  # both series the chart plots
     assert "Biểu đồ 2" not in pdf and "theo thôn (%)" not in pdf  # no one-bar chart
     assert "Xếp hạng thôn" not in pdf and "Cộng" not in pdf
     commune = _quiet([need("pdftotext"), str(reports["nam-2026", "pdf"]), "-"]).stdout
@@ -293,3 +294,23 @@ def test_month_labels_name_the_days_a_row_covers() -> None:
     assert report_months[5] == "15/05–14/06/2026"
     assert report_months[6] == "15/06–14/07/2026 (đến 01/07/2026)"  # not ended yet
     assert labels(calendar_year(2026))[1] == "Tháng 02/2026"
+
+
+def test_every_table_is_numbered_and_every_caption_says_what_it_shows(reports) -> None:  # type: ignore[no-untyped-def]
+    """The annex's ranking tables are "Bảng N." like the others, in sequence; the months
+    chart names both its series; Bảng 4 says one visit can cover several kinds; the two
+    sources of the basic programme are named and said to be counted separately."""
+    import re
+
+    text = _quiet([need("pdftotext"), str(reports["nam-2026", "pdf"]), "-"]).stdout
+    flat = " ".join(text.split())
+    numbers = [int(n) for n in re.findall(r"Bảng (\d+)\. ", flat)]
+    assert numbers == list(range(1, len(numbers) + 1)), numbers
+    for title in ("Xếp hạng thôn", "Xếp hạng Tổ công nghệ số cộng đồng", "Xếp hạng thành viên"):
+        assert re.search(rf"Bảng \d+\. {title}", flat), title
+    assert "Lượt hoàn thành bài học và lượt đạt bài kiểm tra theo kỳ tháng" in flat
+    assert "Một lượt hỗ trợ có thể gồm nhiều nội dung" in flat
+    assert "chương trình kỹ năng số cơ bản trên bot" in flat  # the narrative and Bảng 1
+    assert "được Tổ hỗ trợ học trực tiếp hoàn thành" in flat
+    assert "được đếm riêng" in flat and "không cộng gộp" in flat  # the annex's note
+    assert "Người được hỗ trợ hoàn thành chương trình cơ bản" not in flat  # the old label

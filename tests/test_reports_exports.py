@@ -15,7 +15,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from bot.reports.exports import UnknownVillage, build_report, report_filename
-from bot.reports.render_csv import DIGITAL_COLUMNS, HEADER
+from bot.reports.render_csv import DIGITAL_COLUMNS, HEADER, LATER_COLUMNS
 from bot.reports.templates.build_docx_template import TEMPLATE, build
 from storage.team_models import AuditEntry
 from tests.support import make_app
@@ -159,7 +159,11 @@ async def test_csv_header_is_the_documented_one(commune) -> None:  # type: ignor
     assert list(rows[0])[: len(DOCUMENTED_CSV_COLUMNS)] == DOCUMENTED_CSV_COLUMNS
     header = list(rows[0])
     assert header[: len(HEADER)] == HEADER  # the campaign's indicators come after, by name
-    assert [c for c in header[len(HEADER) :] if not c.endswith("_target")] == list(DIGITAL_COLUMNS)
+    digital = [c for c in header[len(HEADER) : -len(LATER_COLUMNS)] if not c.endswith("_target")]
+    assert digital == list(DIGITAL_COLUMNS)
+    # The two sources of the basic programme, both there, under names that say which.
+    assert header[-1] == "assisted_learners_completed_basic_new"
+    assert "learners_completed_basic_new" in header
     t01 = next(r for r in rows if r["village_code"] == "T01")
     assert {k: t01[k] for k in DOCUMENTED_CSV_COLUMNS[1:]} == {
         "village_name": "Thôn Đông",

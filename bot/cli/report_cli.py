@@ -174,6 +174,7 @@ def report(
                     active=num(total.active),
                     completions=num(total.completions),
                     basic=num(total.basic_cum),
+                    assisted_basic=num(total.assisted_basic),
                 )
             )
             return 0
@@ -188,7 +189,7 @@ def report(
 def demo_data(
     seed: int = typer.Option(1, "--seed", help=c("demo_seed")),
     residents: int = typer.Option(2000, "--residents", min=1, help=c("demo_residents")),
-    months: int = typer.Option(12, "--months", min=1, max=120, help=c("demo_months")),
+    months: int | None = typer.Option(None, "--months", min=1, max=120, help=c("demo_months")),
     config: Path | None = ConfigOption,
 ) -> None:
     from bot.reports import demo
@@ -228,6 +229,10 @@ def demo_data(
                     typer.echo(message, err=True)
                     return 1
                 villages, teams = await demo.commune_refs(conn, commune_id)
+                now = built.engine.services.clock()
+                span = months
+                if span is None and now.date() <= commune.launch_date:
+                    span = 12  # launch not yet reached: a year as planned
                 rows = demo.generate(
                     commune_id=commune_id,
                     launch=commune.launch_date,
@@ -235,14 +240,13 @@ def demo_data(
                     teams=teams,
                     lessons=[(lesson.id, lesson.core) for lesson in curriculum.lessons.values()],
                     residents=residents,
-                    months=months,
+                    months=span,
+                    until=now,
                     seed=seed,
                     first_ids=await demo.next_ids(conn),
                 )
                 await demo.write_rows(conn, rows)
-                accounts = await demo.add_console_accounts(
-                    conn, commune_id, built.engine.services.clock()
-                )
+                accounts = await demo.add_console_accounts(conn, commune_id, now)
             counts = c("demo_counts", **{name: num(rows.count(name)) for name in demo.COLUMNS})
             typer.echo(c("demo_done", commune=commune.name, seed=seed, counts=counts))
             typer.echo(c("demo_console", count=num(accounts), prefix=demo.CONSOLE_PREFIX))

@@ -153,9 +153,11 @@ class Profile:
     """How residents behave; the defaults give a plausible funnel."""
 
     start_first_lesson: float = 0.85
-    continue_next_lesson: float = 0.8
-    complete_started_lesson: float = 0.9
-    pass_each_attempt: float = 0.7
+    continue_next_lesson: float = 0.75  # over the first `committed_after` lessons
+    committed_after: int = 3  # who got this far mostly keeps going
+    continue_committed: float = 0.985
+    complete_started_lesson: float = 0.97
+    pass_each_attempt: float = 0.75
     max_quiz_attempts: int = 3
     reopen_lesson: float = 0.15  # a lesson started again later (another lesson_started)
     referred: float = 0.4
@@ -170,6 +172,7 @@ class Profile:
     surveyed_again: float = 0.35  # of those, surveyed a second time, usually improved
     self_certified: float = 0.12  # residents who tell the bot they were certified
     self_course: float = 0.2  # residents who tell the bot they finished a course
+    ramp_months: float = 3.0  # sign-ups grow over the first months, then run steadily
 
 
 @dataclass
@@ -203,13 +206,24 @@ def generate(
     teams: Sequence[TeamRef],
     lessons: Sequence[tuple[str, bool]],
     residents: int,
-    months: int,
+    months: int | None,
     seed: int,
     first_ids: dict[str, int] | None = None,
     profile: Profile = Profile(),
+    until: datetime | None = None,
 ) -> DemoRows:
-    """Rows for one commune; the same arguments always give the same rows."""
-    gen = _Generator(commune_id, launch, villages, teams, lessons, months, seed, profile)
+    """Rows for one commune; the same arguments always give the same rows.
+
+    Activity runs `months` after launch or, without `months`, up to `until` (the app's
+    clock), so a demo is alive today: its current period has sign-ups and lessons."""
+    start = datetime.combine(launch, time(7, 30), tzinfo=TZ).astimezone(UTC)
+    if months:
+        end = start + timedelta(days=round(30.44 * months))
+    elif until is not None and until > start:
+        end = until.astimezone(UTC)
+    else:
+        raise ValueError("demo.generate needs months, or an `until` after the launch")
+    gen = _Generator(commune_id, start, end, villages, teams, lessons, seed, profile)
     gen.next_id = dict(first_ids or {name: 1 for name in COLUMNS})
     gen.households()
     gen.teams()
@@ -228,11 +242,11 @@ class _Generator:
     def __init__(
         self,
         commune_id: int,
-        launch: date,
+        start: datetime,
+        end: datetime,
         villages: Sequence[VillageRef],
         teams: Sequence[TeamRef],
         lessons: Sequence[tuple[str, bool]],
-        months: int,
         seed: int,
         profile: Profile,
     ) -> None:
@@ -248,8 +262,7 @@ class _Generator:
         self.lesson_ids = [lesson_id for lesson_id, _ in lessons]
         self.core = {lesson_id for lesson_id, core in lessons if core}
         self.profile = profile
-        self.start = datetime.combine(launch, time(7, 30), tzinfo=TZ).astimezone(UTC)
-        self.end = self.start + timedelta(days=round(30.44 * months))
+        self.start, self.end = start, end
         self.span = (self.end - self.start).total_seconds()
         self.out = DemoRows()
         self.next_id: dict[str, int] = {}
@@ -268,6 +281,20 @@ class _Generator:
 
     def moment(self) -> datetime:
         return self.start + timedelta(seconds=self.span * self.rng.random())
+
+    def keeps_on(self, index: int) -> bool:
+        """Whether a learner goes on to lesson `index`: most who drop out do so early."""
+        p = self.profile
+        rate = p.continue_committed if index >= p.committed_after else p.continue_next_lesson
+        return self.rng.random() <= rate
+
+    def ramp(self, u: float) -> float:
+        """Where in the span (0..1) a sign-up falls, for a uniform `u`: the density grows
+        linearly over the first `ramp_months`, then stays flat up to the end (inverse of
+        its distribution function)."""
+        r = min(0.5, self.profile.ramp_months * 30.44 * 86400 / self.span)
+        area = u * (1 - r / 2)
+        return (2 * r * area) ** 0.5 if area < r / 2 else r + area - r / 2
 
     def households(self) -> None:
         for village in self.villages:
@@ -321,7 +348,7 @@ class _Generator:
         if team is not None and self.crews.get(team.id) and rng.random() < p.referred:
             referrer = rng.choice(self.crews[team.id])[0]
             attributed = team.id
-        registered_at = self.start + timedelta(seconds=self.span * rng.betavariate(1.3, 2.2))
+        registered_at = self.start + timedelta(seconds=self.span * self.ramp(rng.random()))
         channel = "zalo" if rng.random() < 0.7 else "telegram"
         other_channel = "telegram" if channel == "zalo" else "zalo"
         pid = self.id("people")
@@ -366,7 +393,7 @@ class _Generator:
         passed_lessons: set[str] = set()
         if rng.random() < p.start_first_lesson:
             for index, lesson_id in enumerate(self.lesson_ids):
-                if index and rng.random() > p.continue_next_lesson:
+                if index and not self.keeps_on(index):
                     break
                 if index:
                     at += timedelta(seconds=rng.expovariate(1 / (4 * 86400)))
@@ -452,6 +479,9 @@ class _Generator:
                 if rng.random() < p.verified_visits:
                     asked = visited + timedelta(hours=1)
                     verified = visited + timedelta(hours=rng.randint(2, 96))
+                    if verified >= self.end:  # not yet: nothing is recorded in the future
+                        asked = asked if asked < self.end else None
+                        verified = None
                 self.row(
                     "support_visits", self.id("support_visits"), rng.choice(homes), member,
                     team.id, team.village_id, self.commune_id, services, None, visited, asked,
@@ -472,7 +502,7 @@ class _Generator:
                 learner = f"{village.code}-HT{n + 1:03d}"
                 at = self.moment()
                 for index, lesson_id in enumerate(self.lesson_ids):
-                    if index and rng.random() > p.continue_next_lesson:
+                    if index and not self.keeps_on(index):
                         break
                     at += timedelta(days=rng.randint(1, 14)) if index else timedelta(0)
                     if at >= self.end:

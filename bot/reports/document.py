@@ -106,12 +106,15 @@ def document_tables(report: Report, t: ReportTexts, *, include_names: bool) -> d
         table.key: doc_table(table, t("document.table_title", number=n, title=table.title))
         for n, table in enumerate(main, start=1)
     }
+    number = len(main)
     for table in tb.ranking_tables(
         report, t, include_names=include_names, member_limit=MEMBERS_IN_DOCUMENTS
     ):
         if single and table.key == "rank_villages":
             continue
-        result[table.key] = doc_table(table)
+        number += 1  # every table of a document is numbered, the annex's too
+        title = t("document.table_title", number=number, title=table.title)
+        result[table.key] = doc_table(table, title)
     return result
 
 
@@ -212,6 +215,14 @@ def period_status(report: Report, t: ReportTexts) -> str:
     return ""
 
 
+def figures_as_of(report: Report) -> str:
+    """The day the figures run to: the period's last day, or the day generated when the
+    period has not ended (the documents' "Số liệu đến ngày ...")."""
+    generated = report.generated_at.astimezone(TZ)
+    day = generated.date() if generated < report.period.end else report.period.last_day
+    return day.strftime("%d/%m/%Y")
+
+
 class Narrative:
     """The sections' sentences, each stating figures from the report's tables."""
 
@@ -267,6 +278,7 @@ class Narrative:
                 completions=fmt_int(m.completions),
                 basic=fmt_int(m.basic_cum),
                 basic_new=fmt_int(m.basic_new),
+                assisted_basic=fmt_int(m.assisted_basic),
             ),
             t(
                 "narrative.households",

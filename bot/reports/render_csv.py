@@ -58,6 +58,14 @@ DIGITAL_COLUMNS = (
 )
 
 
+# Added after the campaign's indicators, so no earlier position moved. Taught in person
+# by a team member: a separate source from `learners_completed_basic_new` (on the bot),
+# never added to it (docs/glossary.md).
+LATER_COLUMNS: dict[str, Callable[[Metrics], Any]] = {
+    "assisted_learners_completed_basic_new": lambda m: m.assisted_basic,
+}
+
+
 def _percent(value: float | None) -> Any:
     if value is None:
         return ""
@@ -90,7 +98,7 @@ def render_csv(report: Report) -> bytes:
     """One row per village (not a total: people counts per village do not add up)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([*HEADER, *_digital_header(report)])
+    writer.writerow([*HEADER, *_digital_header(report), *LATER_COLUMNS])
     start = report.period.start.date().isoformat()
     last_day = report.period.last_day.isoformat()
     for village in report.villages:
@@ -98,5 +106,6 @@ def render_csv(report: Report) -> bytes:
             continue  # residents with no village yet are in the commune total only
         values = [fn(village.metrics) for fn in CSV_COLUMNS.values()]
         digital = _digital_values(report, village.digital, village.code)
-        writer.writerow([village.code, village.name, *values, start, last_day, *digital])
+        later = [fn(village.metrics) for fn in LATER_COLUMNS.values()]
+        writer.writerow([village.code, village.name, *values, start, last_day, *digital, *later])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")

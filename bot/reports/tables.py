@@ -14,7 +14,7 @@ from typing import Any
 from bot.reports.model import Metrics, MonthRow, Report
 from bot.reports.periods import TZ
 from bot.reports.ranking import Ranked, rank_members, rank_teams, rank_villages
-from bot.reports.texts import ReportTexts
+from bot.reports.texts import ReportTexts, fmt_int
 
 INT, PCT, DEC, NUM, TEXT = "int", "pct", "dec", "num", "text"  # NUM: int or decimal
 
@@ -81,13 +81,13 @@ VILLAGE_COLUMNS_FULL = (
     "completed_any_cum",
     "basic_cum",
     "basic_new",
+    "assisted_basic",  # beside the bot's figure: two sources, never added
     "quiz_pass_rate",
     "visits",
     "visits_verified",
     "households_verified",
     "assisted_learners",
     "assisted_completions",
-    "assisted_basic",
     "members",
     "referred",
 )
@@ -99,6 +99,7 @@ VILLAGE_COLUMNS_COMPACT = (
     "active",
     "completions",
     "basic_cum",
+    "assisted_basic",  # the two sources side by side wherever one is shown
     "visits",
     "visits_verified",
 )
@@ -110,12 +111,12 @@ TEAM_COLUMNS_FULL = (
     "completions",
     "basic_cum",
     "basic_new",
+    "assisted_basic",
     "visits",
     "visits_verified",
     "households_verified",
     "assisted_learners",
     "assisted_completions",
-    "assisted_basic",
     "referred",
     "referred_new",
     "referred_per_member",
@@ -125,6 +126,7 @@ TEAM_COLUMNS_COMPACT = (
     "registered",
     "active",
     "basic_cum",
+    "assisted_basic",
     "visits",  # the parent of "Trong đó đã xác nhận"
     "visits_verified",
     "households_verified",
@@ -139,6 +141,7 @@ SUMMARY: tuple[tuple[str, str, Callable[[Metrics], Any], Callable[[Metrics], Any
     ("completions", "events", lambda m: m.completions, lambda m: m.completions_cum),
     ("completed_any", "people", lambda m: m.completed_any, lambda m: m.completed_any_cum),
     ("basic", "people", lambda m: m.basic_new, lambda m: m.basic_cum),
+    ("assisted_basic", "people", lambda m: m.assisted_basic, lambda m: None),
     ("quiz_attempts", "events", lambda m: m.quiz_attempts, lambda m: m.quiz_attempts_cum),
     ("quiz_pass_rate", "percent", lambda m: m.quiz_pass_rate, lambda m: m.quiz_pass_rate_cum),
     ("households_total", "households", lambda m: None, lambda m: m.households_total),
@@ -257,7 +260,8 @@ def services_table(report: Report, t: ReportTexts) -> Table:
         [str(n), t(f"services.{s.service}"), s.visits, s.verified, s.unverified, s.households]
         for n, s in enumerate(report.services, start=1)
     ]
-    return Table("services", t("tables.services"), columns, rows, frozen_columns=2)
+    note = t("document.services_note", visits=fmt_int(report.total.visits))
+    return Table("services", t("tables.services"), columns, rows, frozen_columns=2, notes=[note])
 
 
 def ages_table(report: Report, t: ReportTexts) -> Table:

@@ -162,7 +162,9 @@ def report_task(
     """The work to run after the commit: build, audit (in `export_report`), hand over.
 
     Only plain values are captured: the update's session is closed by then."""
+    from bot.reports.document import figures_as_of
     from bot.reports.exports import CONTENT_TYPES, report_filename
+    from bot.reports.texts import fmt_int
 
     services = ctx.services
     database = ctx.database  # used after the commit, outside this update's transaction
@@ -184,10 +186,12 @@ def report_task(
             "report_request.summary",
             scope=scope.scope_name,
             period=period.label,
-            registered=total.registered,
-            basic=total.basic_cum,
-            reached=total.households_reached,
-            households=total.households_total,
+            date=figures_as_of(export.report),  # the documents' "Số liệu đến ngày"
+            registered=fmt_int(total.registered),
+            basic=fmt_int(total.basic_cum),
+            assisted_basic=fmt_int(total.assisted_basic),
+            reached=fmt_int(total.households_reached),
+            households=fmt_int(total.households_total),
         )
         name = report_filename(services.commune.code, period, fmt, scope.village_code)
         document = Document(name, CONTENT_TYPES[fmt], export.data)
