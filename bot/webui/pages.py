@@ -60,6 +60,7 @@ async def overview(page: Page) -> web.StreamResponse:
         now=shown.now,
         prev=shown.prev,
         funnel=views.funnel(shown.now),
+        digital=await views.digital_block(page.database, page.services, village, page.now),
         behind=views.furthest_behind(shown.villages) if village is None else [],
         weeks=shown.weeks,
         trend=trend_svg(shown.weeks, "Người dân đăng ký (lũy kế) và đăng ký mới theo tuần"),
@@ -81,6 +82,8 @@ async def village(page: Page) -> web.StreamResponse:
     row = next((v for v in report.villages if v.code == scope.village_code), None)
     teams = [t for t in report.teams if t.village_code == scope.village_code]
     members = [m for m in report.members if m.team_code in {t.code for t in teams}]
+    place = await _village(page, scope.village_code)
+    assert place is not None  # scope_for found it
     return render(
         page,
         "village.html",
@@ -92,6 +95,9 @@ async def village(page: Page) -> web.StreamResponse:
         teams=teams,
         members=members,
         show_names=scope.include_names,
+        digital=await views.digital_block(page.database, page.services, place, page.now),
+        behind=await views.village_behind(page.database, page.services, place, page.now),
+        idle_weeks=page.services.scheduler.idle_weeks,
     )
 
 
@@ -244,6 +250,7 @@ async def reports(page: Page) -> web.StreamResponse:
         villages=await _villages(page) if admin else [],
         periods=PERIOD_LABELS,
         formats=FORMAT_LABELS,
+        schedule=await views.schedule_status(page.database, page.services, page.now),
     )
 
 
