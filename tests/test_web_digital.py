@@ -39,6 +39,12 @@ DENOMINATOR = {
     "residents_course_self": "residents_registered",
     "residents_platform_certified_self": "residents_registered",
 }
+SOURCE = {key: "Tổ" for key in DENOMINATOR} | {
+    "households_one_proficient_bot": "Chatbot",
+    "households_one_proficient": "Tổ hoặc chatbot (mỗi hộ một lần)",
+    "residents_course_self": "Người dân tự báo",
+    "residents_platform_certified_self": "Người dân tự báo",
+}
 TARGETED = ("adults_smartphone", "households_one_proficient")
 
 
@@ -67,7 +73,7 @@ def shown_rows(html: str) -> dict[str, list[str]]:
     rows = {}
     for key, body in re.findall(r'<tr data-k="([a-z0-9_]+)">(.*?)</tr>', block, re.S):
         cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", body, re.S)
-        rows[key] = [" ".join(re.sub(r"<[^>]+>", "", c).split()) for c in cells]
+        rows[key] = [" ".join(re.sub(r"<[^>]+>", " ", c).split()) for c in cells]
     return rows
 
 
@@ -81,7 +87,7 @@ def expected(count: int, whole: int, target: tg.Target | None) -> list[str]:
     return [
         f"{number(count)} / {number(whole)}",
         shown_pct,
-        f"{number(target.percent)}% (năm {target.year})",
+        f"{number(target.percent)}% năm {target.year}",
         f"{number(progress)}%" if progress is not None else "chưa có số liệu",
     ]
 
@@ -124,13 +130,14 @@ async def test_the_overview_and_village_pages_show_the_csv_figures_with_targets(
         count = sum(int(r[key]) for r in rows.values())
         whole = sum(int(r[whole_key]) for r in rows.values())
         target = targets.of(key, year) if key in TARGETED else None
-        assert overview[key][2:] == expected(count, whole, target), key
+        assert overview[key][0].endswith(f"Nguồn: {SOURCE[key]}"), key
+        assert overview[key][1:] == expected(count, whole, target), key
         for code, shown in villages.items():
             row = rows[code]
             target = targets.of(key, year, code) if key in TARGETED else None
             if target is not None:  # the CSV names the same target, the village's own first
                 assert float(row[f"{key}_target"]) == target.percent
-            assert shown[key][2:] == expected(int(row[key]), int(row[whole_key]), target), (
+            assert shown[key][1:] == expected(int(row[key]), int(row[whole_key]), target), (
                 code,
                 key,
             )
@@ -138,24 +145,29 @@ async def test_the_overview_and_village_pages_show_the_csv_figures_with_targets(
     # What a leader would read, spelled out once: 3 of 4 adults with a smartphone in
     # Thôn Đông against the commune's 80%; Thôn Tây's own 50% wins there.
     surveyed_of = f"2 / {number(sum(int(r['households_total']) for r in rows.values()))}"
-    assert overview["households_surveyed"][1:3] == ["Tổ", surveyed_of]
-    assert villages["T01"]["adults_smartphone"][2:] == [
+    assert overview["households_surveyed"][1] == surveyed_of
+    east = villages["T01"]
+    assert east["adults_smartphone"] == [
+        "Người trưởng thành có điện thoại thông minh Nguồn: Tổ",
         "3 / 4",
         "75,0%",
-        "80,0% (năm 2026)",
+        "80,0% năm 2026",
         "93,8%",
     ]
-    assert villages["T02"]["adults_smartphone"][2:] == [
+    assert villages["T02"]["adults_smartphone"][1:] == [
         "2 / 2",
         "100,0%",
-        "50,0% (năm 2026)",
+        "50,0% năm 2026",
         "200,0%",
     ]
     # Team and chatbot stay on their own rows; the plan's target is on the combined one.
     east_total = number(int(rows["T01"]["households_total"]))
-    assert villages["T01"]["households_one_proficient_team"][1:3] == ["Tổ", f"1 / {east_total}"]
-    assert villages["T01"]["households_one_proficient_bot"][1:3] == ["Chatbot", f"0 / {east_total}"]
-    assert villages["T01"]["households_one_proficient"][4] == "40,0% (năm 2030)"
+    assert east["households_one_proficient_team"][:2] == [
+        "Hộ có ít nhất một người thành thạo 5 kỹ năng số cơ bản (Tổ) Nguồn: Tổ",
+        f"1 / {east_total}",
+    ]
+    assert east["households_one_proficient_bot"][1:] == [f"0 / {east_total}", "0,0%", "–", "–"]
+    assert east["households_one_proficient"][3] == "40,0% năm 2030"
 
 
 async def test_the_village_page_says_what_is_missing_before_the_deadline(app):
