@@ -381,8 +381,11 @@ class ScheduleStatus:
         parts = (self.last_key or "").split(":")
         if self.last_at is None or len(parts) < 3 or not parts[2].isdigit():
             return None
-        kind, days = ("annual", 0) if parts[1] == "y" else ("reminder", parts[1][1:])
-        return Slot(kind, int(parts[2]), self.last_at, int(days) if str(days).isdigit() else 0)
+        year = int(parts[2])
+        if parts[1] == "y":
+            return Slot("annual", year, self.last_at)
+        days = parts[1][1:]
+        return Slot("reminder", year, self.last_at, int(days) if days.isdigit() else 0)
 
 
 async def schedule_status(database: Database, services: Services, now: datetime) -> ScheduleStatus:
