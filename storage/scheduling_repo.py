@@ -246,3 +246,16 @@ async def lease_holder(session: AsyncSession, name: str, now: datetime) -> str |
     return await session.scalar(
         select(Lease.holder).where(Lease.name == name, Lease.expires_at >= now)
     )
+
+
+async def last_report_sent(session: AsyncSession) -> tuple[str, datetime] | None:
+    """The scheduled report message that went out last: (dedupe key, sent at)."""
+    row = (
+        await session.execute(
+            select(OutboxMessage.dedupe_key, OutboxMessage.sent_at)
+            .where(OutboxMessage.kind == "report", OutboxMessage.sent_at.is_not(None))
+            .order_by(OutboxMessage.sent_at.desc(), OutboxMessage.id.desc())
+            .limit(1)
+        )
+    ).first()
+    return (row[0], row[1]) if row is not None else None

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from bot.app import App
 from bot.core.messages import Outbound
@@ -148,3 +149,34 @@ async def _to_admins(app: App, key: str, text: str, now: datetime) -> int:
                 now=now,
             )
     return queued
+
+
+@dataclass(frozen=True)
+class Slot:
+    kind: str  # "annual" | "reminder"
+    year: int  # the reporting year it is for
+    at: datetime  # local time the scheduler sends it
+    days: int = 0  # a reminder: days before the deadline
+
+
+def next_report_slots(settings: Any, local_now: datetime) -> list[Slot]:
+    """The next annual report and deadline reminders `run_report_jobs` will send, from
+    the same settings, in time order (what the dashboard's Báo cáo page shows)."""
+    deadline_dm = settings.day_month(settings.report_deadline)
+    day, month = settings.day_month(settings.annual_report_date)
+    hour = settings.digest_hour
+    annual = at_hour(date(local_now.year, month, day), hour, local_now)
+    if annual <= local_now:
+        annual = at_hour(date(local_now.year + 1, month, day), hour, local_now)
+    slots = [Slot("annual", report_year_for(annual.date(), deadline_dm), annual)]
+    for year in (local_now.year, local_now.year + 1):
+        deadline = date(year, deadline_dm[1], deadline_dm[0])
+        upcoming = [
+            Slot("reminder", year, at, days)
+            for days in settings.deadline_reminder_days
+            if (at := at_hour(deadline - timedelta(days=days), hour, local_now)) > local_now
+        ]
+        if upcoming:
+            slots += upcoming
+            break
+    return sorted(slots, key=lambda s: s.at)

@@ -4,6 +4,7 @@ template; none of them counts or writes on its own."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiohttp import web
@@ -49,7 +50,11 @@ async def _village(page: Page, code: str | None) -> Village | None:
 async def overview(page: Page) -> web.StreamResponse:
     scope = await _scope(page)
     village = await _village(page, scope.village_code)
-    shown = await views.overview(page.database, page.services, village, page.now)
+    # Separate connections: SQLite runs each statement on one core.
+    shown, digital = await asyncio.gather(
+        views.overview(page.database, page.services, village, page.now),
+        views.digital_block(page.database, page.services, village, page.now),
+    )
     return render(
         page,
         "overview.html",
@@ -60,6 +65,7 @@ async def overview(page: Page) -> web.StreamResponse:
         now=shown.now,
         prev=shown.prev,
         funnel=views.funnel(shown.now),
+        digital=digital,
         behind=views.furthest_behind(shown.villages) if village is None else [],
         weeks=shown.weeks,
         trend=trend_svg(shown.weeks, "Người dân đăng ký (lũy kế) và đăng ký mới theo tuần"),
@@ -77,7 +83,13 @@ async def villages(page: Page) -> web.StreamResponse:
 async def village(page: Page) -> web.StreamResponse:
     scope = await _scope(page, page.request.match_info["code"])
     current, _ = views.month_periods(page.now)
-    report = await views.report(page.database, page.services, scope, current, page.now)
+    place = await _village(page, scope.village_code)
+    assert place is not None  # scope_for found it
+    report, digital, behind = await asyncio.gather(
+        views.report(page.database, page.services, scope, current, page.now),
+        views.digital_block(page.database, page.services, place, page.now),
+        views.village_behind(page.database, page.services, place, page.now),
+    )
     row = next((v for v in report.villages if v.code == scope.village_code), None)
     teams = [t for t in report.teams if t.village_code == scope.village_code]
     members = [m for m in report.members if m.team_code in {t.code for t in teams}]
@@ -92,6 +104,9 @@ async def village(page: Page) -> web.StreamResponse:
         teams=teams,
         members=members,
         show_names=scope.include_names,
+        digital=digital,
+        behind=behind,
+        idle_weeks=page.services.scheduler.idle_weeks,
     )
 
 
@@ -244,6 +259,7 @@ async def reports(page: Page) -> web.StreamResponse:
         villages=await _villages(page) if admin else [],
         periods=PERIOD_LABELS,
         formats=FORMAT_LABELS,
+        schedule=await views.schedule_status(page.database, page.services, page.now),
     )
 
 

@@ -19,12 +19,17 @@ from datetime import datetime, timedelta
 
 from bot.core.context import Services
 from bot.operations.reports import Scope, current_report_month
+from bot.reports import digital_tables as dg_tables
 from bot.reports import indicators as ind
 from bot.reports import periods, read_model
+from bot.reports.behind import VillageBehind, who_is_behind
 from bot.reports.compute import Programme, compute_report
-from bot.reports.model import Metrics, Report
+from bot.reports.model import Digital, Metrics, Report, ratio
 from bot.reports.periods import Period
-from storage import repo, team_repo
+from bot.reports.targets import Target, Targets, targets_for
+from bot.reports.texts import ReportTexts
+from bot.scheduling.reports import Slot, next_report_slots
+from storage import repo, scheduling_repo, team_repo
 from storage.db import Database
 from storage.models import Village
 
@@ -266,3 +271,125 @@ def furthest_behind(rows: list[VillageFigures], count: int = 5) -> list[VillageF
         key=lambda v: (v.metrics.households_pct or 0.0, v.metrics.registered, v.village.code),
     )
     return ordered[:count]
+
+
+# --- Công dân số: the campaign's own indicators, as the report's table shows them --------
+
+# The report's rows (`digital_tables.COMMUNE_ROWS`) without `basic_cum`, which the key
+# figures above already show; each source stays on its own row, as in the report.
+DIGITAL_ROWS = tuple(row for row in dg_tables.COMMUNE_ROWS if row[0] != "basic_cum")
+
+
+@dataclass(frozen=True)
+class DigitalRow:
+    key: str  # the indicator (or one source's part of it), as the CSV names it
+    label: str
+    source: str
+    count: int
+    denominator: int
+    pct: float | None
+    target: Target | None
+    progress: float | None
+
+
+@dataclass(frozen=True)
+class DigitalBlock:
+    period: Period
+    rows: list[DigitalRow]
+    surveyed_new: int  # households whose status was updated in the period
+
+
+def digital_rows(
+    digital: Digital, targets: Targets, year: int, village_code: str | None, unit_label: str
+) -> list[DigitalRow]:
+    """One unit's indicators with the target the report gives them (a village's own
+    target wins over the commune's; a source's part has none, as in the report)."""
+    t = ReportTexts(unit_label)
+    rows = []
+    for indicator, source in DIGITAL_ROWS:
+        name = dg_tables._label(indicator)
+        count = int(getattr(digital, indicator))
+        whole = digital.denominator(name)
+        pct = ratio(count, whole)
+        target = targets.of(name, year, village_code) if name == indicator else None
+        rows.append(
+            DigitalRow(
+                indicator,
+                t(f"digital.indicators.{name}") + dg_tables._part(indicator, t),
+                t(f"digital.sources.{source}"),
+                count,
+                whole,
+                pct,
+                target,
+                target.progress(pct) if target else None,
+            )
+        )
+    return rows
+
+
+async def digital_block(
+    database: Database, services: Services, village: Village | None, now: datetime
+) -> DigitalBlock:
+    """The current reporting year's indicators, to now, for the commune or one village."""
+    period = periods.report_year(periods.current_report_year(now))
+    start, _ = period.utc_bounds()
+    end = read_model.live_end(now)
+    village_id = village.id if village is not None else None
+    async with database.session() as session:
+        status = await read_model.digital_status(
+            session, services.commune.id, start, end, village_id=village_id
+        )
+    key = (ind.VILLAGE, village_id) if village is not None else (ind.COMMUNE, None)
+    digital = status.get(key) or Digital()
+    code = village.code if village is not None else None
+    rows = digital_rows(
+        digital,
+        targets_for(services.commune.code),
+        period.last_day.year,
+        code,
+        services.commune.unit_label,
+    )
+    return DigitalBlock(period, rows, digital.households_surveyed_new)
+
+
+async def village_behind(
+    database: Database, services: Services, village: Village, now: datetime
+) -> VillageBehind | None:
+    """What the village still misses before the deadline, for the reporting year to now."""
+    period = periods.report_year(periods.current_report_year(now))
+    start, _ = period.utc_bounds()
+    async with database.session() as session:
+        found = await who_is_behind(
+            session, services.commune.id, start, now, idle_weeks=services.scheduler.idle_weeks
+        )
+    return next((v for v in found if v.village_id == village.id), None)
+
+
+# --- Báo cáo: the scheduled reports, as the scheduler records them ----------------------
+
+
+@dataclass(frozen=True)
+class ScheduleStatus:
+    upcoming: list[Slot]  # in time order; local times
+    last_key: str | None  # the dedupe key of the last report message sent
+    last_at: datetime | None
+
+    @property
+    def last(self) -> Slot | None:
+        """The last message sent, read back from its key: "report:y:2026:<person>" is
+        the annual report, "report:d3:2026:<person>" the reminder 3 days before."""
+        parts = (self.last_key or "").split(":")
+        if self.last_at is None or len(parts) < 3 or not parts[2].isdigit():
+            return None
+        year = int(parts[2])
+        if parts[1] == "y":
+            return Slot("annual", year, self.last_at)
+        days = parts[1][1:]
+        return Slot("reminder", year, self.last_at, int(days) if days.isdigit() else 0)
+
+
+async def schedule_status(database: Database, services: Services, now: datetime) -> ScheduleStatus:
+    upcoming = next_report_slots(services.scheduler, now.astimezone(services.tz))
+    async with database.session() as session:
+        last = await scheduling_repo.last_report_sent(session)
+    return ScheduleStatus(upcoming, *(last or (None, None)))
