@@ -484,6 +484,18 @@ async def count_open_questions_of(session: AsyncSession, person_id: int) -> int:
     )
 
 
+async def count_questions_of(session: AsyncSession, person_id: int) -> int:
+    """Every question the person sent, answered or not (shown in /dulieu)."""
+    return int(
+        await session.scalar(
+            select(func.count())
+            .select_from(TeamQuestion)
+            .where(TeamQuestion.person_id == person_id)
+        )
+        or 0
+    )
+
+
 async def record_answer(
     session: AsyncSession, question_id: int, *, answer: str, by: int, now: datetime
 ) -> bool:

@@ -289,5 +289,5 @@ async def test_menu_numbers_beyond_the_list_are_not_understood(app):
     chat = Chat(app, user="nums")
     await chat.onboard()
     await chat.text("99")
-    assert "Mình chưa hiểu ý bạn" in chat.all_text()
+    assert "Bạn gõ số từ 1 đến" in chat.all_text()
     assert chat.last.text.startswith("🏠 Trang chính")

@@ -28,7 +28,7 @@ CASES = TABLE["cases"]
 def test_the_table_is_big_and_covers_every_outcome():
     outcomes = {case["expect"] for case in CASES}
     assert len(CASES) >= 150
-    assert {"ambiguous", "none"} <= outcomes
+    assert {"ambiguous", "none", "out_of_range"} <= outcomes
     assert all(case["screen"] in SCREENS for case in CASES)
 
 
@@ -41,7 +41,9 @@ def test_typed_answer(case):
         assert result.choice is None
         assert [c.id for c in result.candidates] == case["candidates"]
     elif expect == "none":
-        assert result.choice is None and not result.ambiguous
+        assert result.choice is None and not result.ambiguous and not result.out_of_range
+    elif expect == "out_of_range":  # a line number the screen does not have
+        assert result.choice is None and result.out_of_range
     else:
         assert result.choice is not None, f"not understood (candidates {result.candidates})"
         assert result.choice.id == str(expect)

@@ -37,6 +37,17 @@ def clean_name(value: str | None, limit: int = MAX_NAME) -> str | None:
     return " ".join(text.split())[:limit].strip() or None
 
 
+# What a channel may send when it knows no name (the console's default): a form of
+# address, not a name, so it is neither stored nor used to greet ("Chào mừng Bạn").
+_NOT_NAMES = frozenset({"bạn", "ban"})
+
+
+def shown_name(value: str | None) -> str | None:
+    """A display name fit to greet someone with; None for none or a placeholder."""
+    name = clean_name(value)
+    return None if name is None or name.casefold() in _NOT_NAMES else name
+
+
 def clean_token(value: str | None, limit: int = MAX_TOKEN) -> str | None:
     """Ids and payloads: never legitimately anything but printable text."""
     if value is None:

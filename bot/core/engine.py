@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from bot.core import resume, screens
+from bot.core.clean import shown_name
 from bot.core.context import Context, Services
 from bot.core.matching import understand
 from bot.core.messages import Choice, Inbound, Kind, Outbound, Reply
@@ -186,9 +187,13 @@ class Engine:
         elif understood.ambiguous:
             # Never guess between two actions: ask back, naming each with its number.
             options = [f"“{c.label}” (số {offered.index(c) + 1})" for c in understood.candidates]
-            ctx.say(ctx.t("common.ambiguous", options=ctx.t("common.or").join(options)))
+            ctx.say(ctx.t("common.ambiguous", options=ctx.t.either(options)))
         elif not text:
             ctx.say(ctx.t("common.empty"))
+        elif understood.out_of_range:  # "12" on six lines: say which numbers there are
+            last = len(offered)
+            key = "common.out_of_range" if last > 1 else "common.only_one"
+            ctx.say(ctx.t(key, last=last))
         else:
             hint = "common.not_understood_numbers" if offered else "common.not_understood"
             ctx.say(ctx.t(hint))
@@ -202,7 +207,11 @@ class Engine:
         if ctx.person is None:
             ctx.goto("consent", first=True, source=payload)
         else:
-            ctx.say(ctx.t("common.welcome_back", name=ctx.person.display_name or ""))
+            name = shown_name(ctx.person.display_name)
+            if name:
+                ctx.say(ctx.t("common.welcome_back", name=name))
+            else:
+                ctx.say(ctx.t("common.welcome_back_anonymous"))
             ctx.goto("menu")
 
     async def _command(self, ctx: Context, text: str) -> None:
@@ -216,6 +225,9 @@ class Engine:
             ctx.say(ctx.t(command.denied_key))
         else:
             ctx.goto(command.screen, **command.args)
+            rest = text.split(maxsplit=1)[1:]
+            if rest and command.typed is not None:
+                await command.typed(ctx, rest[0])
 
     async def _choose(self, ctx: Context, state: dict[str, Any], choice_id: str) -> None:
         handler = self.screens[state["name"]]

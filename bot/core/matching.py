@@ -9,7 +9,10 @@ small phone keyboards. A choice is recognised by:
 - telex/VNI leftovers of a keyboard that did not convert ("dongy", "đồng ys", "dong y2",
   "khoong"), and one-letter slips in longer words ("kiểm tar");
 - yes/no families ("có", "ừ", "ok", "đúng", "đồng ý" / "không", "ko", "thôi") when
-  exactly one choice says yes (or no).
+  exactly one choice says yes (or no); with no choice saying yes, a yes (or "đọc tiếp")
+  takes the one choice that goes forward ("Tiếp ▶");
+- an age ("65", "65 tuổi", "trên 60", "già") on a screen whose choices are age groups,
+  when the number is not one of its lines.
 When several choices fit equally well the answer is ambiguous: the caller asks back
 with the candidates instead of guessing. Everything is pure string work on the few
 offered choices, so it is cheap enough to run on every message.
@@ -51,6 +54,7 @@ _TONE_KEYS = "sfrxj"  # telex tone keys left at (or inside) a word
 _TELEX = (("dd", "d"), ("aa", "a"), ("aw", "a"), ("ee", "e"), ("oo", "o"), ("ow", "o"),
           ("uw", "u"), ("w", "u"))  # fmt: skip
 _NUMBER = re.compile(r"^\d{1,2}$")
+_NEGATIVE = re.compile(r"^\s*[-−–]\s*\d")
 
 
 def fold(text: str) -> str:
@@ -72,6 +76,9 @@ class Understood:
 
     choice: Choice | None = None
     candidates: tuple[Choice, ...] = ()
+    # A line number the screen does not have ("12" on six lines, "0", "-1"): the
+    # caller says which numbers there are instead of "not understood".
+    out_of_range: bool = False
 
     @property
     def ambiguous(self) -> bool:
@@ -94,10 +101,16 @@ def understand(text: str, offered: list[Choice], *, strict: bool = False) -> Und
         return Understood()
     plain = [w for w in words if w not in _FILLERS] or words
     number = _number(plain if not strict else words)
+    if number is not None and _NEGATIVE.match(text):
+        return Understood(out_of_range=not strict)  # "-1" is no line, not line 1
     if number is not None and 1 <= number <= len(offered):
         return Understood(offered[number - 1])
     if number is not None and strict:
         return Understood()
+    if not strict:
+        group = _age_group(plain, offered)
+        if group is not None:
+            return Understood(group)
     labels = [_label_words(choice.label) for choice in offered]
     vocabulary = frozenset(w for label in labels for w in label)
     whole = _repair_all(words, vocabulary)
@@ -113,14 +126,20 @@ def understand(text: str, offered: list[Choice], *, strict: bool = False) -> Und
     if strict:
         return Understood()
     polar = _polarity(whole)
+    sided: list[Choice] = []
     if polar is not None:
         sided = [c for c in offered if _label_polarity(c.label) == polar]
         if len(sided) == 1:
             return Understood(sided[0])
+    if (polar == "yes" and not sided) or _forward_words(whole):
+        # "ok", "vâng ạ", "đọc tiếp" on a card: the one way forward, if there is one.
+        forward = [c for c in offered if _label_polarity(c.label) == "forward"]
+        if len(forward) == 1:
+            return Understood(forward[0])
     scores = [_score(whole, label) for label in labels]
     best = max(scores)
     if best[0] == 0:
-        return Understood()
+        return Understood(out_of_range=number is not None)
     top = tuple(c for c, s in zip(offered, scores, strict=True) if s == best)
     if len(top) > 1 and any(ord(ch) > 127 for ch in text):
         top = _by_accents(text, top)
@@ -210,6 +229,15 @@ def _polarity(words: list[str]) -> str | None:
 # Read with diacritics: "Dùng VNeID" is not "Đúng", "Đã xong" is not "Dạ".
 _YES_LABEL = re.compile(r"^(?:tôi\s+)?(?:có|ừ|ok|đúng|đồng ý|vâng|được|chắc chắn)\b")
 _NO_LABEL = re.compile(r"^(?:tôi\s+)?(?:không|thôi|chưa|sai)\b")
+# The screen's way forward ("Tiếp ▶", "Tiếp tục"), taken by a plain yes.
+_FORWARD_LABEL = re.compile(r"^(?:tiếp|tiếp tục|đọc tiếp|xem tiếp)$")
+# Typed words that only ask to go on: "tiếp", "đọc tiếp", "xem tiếp đi".
+_FORWARD = _words("tiep tuc doc xem sang")
+
+
+def _forward_words(words: list[str]) -> bool:
+    kept = [w for w in words if w not in _FILLERS]
+    return "tiep" in kept and all(w in _FORWARD or w in _YES for w in kept)
 
 
 @lru_cache(maxsize=1024)
@@ -221,7 +249,56 @@ def _label_polarity(label: str) -> str | None:
         return "no"
     if _YES_LABEL.match(text):
         return "yes"
+    if _FORWARD_LABEL.match(text):
+        return "forward"
     return None
+
+
+# ----------------------------------------------------------------- ages
+
+# Age-group labels as the catalog words them: "Dưới 35 tuổi", "Từ 35 đến 59 tuổi",
+# "Từ 60 tuổi trở lên" (folded).
+_AGE_BELOW = re.compile(r"^duoi (\d{1,3}) tuoi$")
+_AGE_BETWEEN = re.compile(r"^tu (\d{1,3}) den (\d{1,3}) tuoi$")
+_AGE_FROM = re.compile(r"^tu (\d{1,3}) tuoi tro len$")
+_AGE_WORDS = _words("tuoi tren duoi hon nam nay roi ngoai gan")
+_OLD_WORDS = _words("gia cao lon")  # "già", "cao tuổi", "lớn tuổi"
+_OLD_FILL = _words("tuoi roi nguoi")
+MIN_AGE, MAX_AGE = 10, 120  # a bare "5" is a slipped line number, not a child
+
+
+@lru_cache(maxsize=1024)
+def _age_range(label: str) -> tuple[int, int] | None:
+    folded = fold(label)
+    if match := _AGE_BELOW.match(folded):
+        return (0, int(match[1]) - 1)
+    if match := _AGE_BETWEEN.match(folded):
+        return (int(match[1]), int(match[2]))
+    if match := _AGE_FROM.match(folded):
+        return (int(match[1]), MAX_AGE)
+    return None
+
+
+def _age_group(words: list[str], offered: list[Choice]) -> Choice | None:
+    """The age group an age names ("65", "toi 65 tuoi", "tren 60", "gia"), on a screen
+    offering age groups; a number that is one of the lines was read as that line."""
+    ranges = [(c, r) for c in offered if (r := _age_range(c.label)) is not None]
+    if not ranges:
+        return None
+    numbers = [int(w) for w in words if w.isdigit() and len(w) <= 3]
+    others = [w for w in words if not w.isdigit()]
+    if not numbers:  # "già", "cao tuổi", "người lớn tuổi": the oldest group
+        if set(others) & _OLD_WORDS and set(others) <= _OLD_WORDS | _OLD_FILL:
+            return max(ranges, key=lambda item: item[1][1])[0]
+        return None
+    if len(numbers) != 1 or not set(others) <= _AGE_WORDS:
+        return None
+    age = numbers[0] + (1 if "tren" in others or "hon" in others else 0)
+    age -= 1 if "duoi" in others else 0
+    if not MIN_AGE <= age <= MAX_AGE:
+        return None
+    found = [c for c, (low, high) in ranges if low <= age <= high]
+    return found[0] if len(found) == 1 else None
 
 
 # ----------------------------------------------------------------- typing slips

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from bot.core.clean import clean_name, clean_text, clean_token
+from bot.core.clean import clean_text, clean_token, shown_name
 
 
 class Kind(StrEnum):
@@ -36,7 +36,7 @@ class Inbound:
             ("user_id", clean_token),
             ("text", clean_text),
             ("payload", clean_token),
-            ("display_name", clean_name),
+            ("display_name", shown_name),
             ("update_key", clean_token),
         ):
             object.__setattr__(self, name, clean(getattr(self, name)))

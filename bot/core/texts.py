@@ -47,3 +47,9 @@ class Texts:
 
     def keys(self) -> list[str]:
         return list(self._flat)
+
+    def either(self, items: list[str]) -> str:
+        """ "A, B hay C": alternatives as a question lists them (commas, "hay" last)."""
+        if len(items) <= 1:
+            return "".join(items)
+        return self("common.list_comma").join(items[:-1]) + self("common.or") + items[-1]

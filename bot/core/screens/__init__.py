@@ -53,6 +53,8 @@ async def stale_redirect(ctx: Context, name: str, args: dict[str, Any]) -> Redir
 Guard = Callable[[Context], Awaitable[bool]]
 TextHook = Callable[[Context, str, dict[str, Any]], Awaitable[bool]]
 StartHook = Callable[[Context, str], Awaitable[bool]]
+# What a command does with words typed after it ("/nhacnho 9 giờ tối").
+CommandText = Callable[[Context, str], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class Command:
     needs_person: bool = False
     guard: Guard | None = None  # checked in the core: hiding a menu entry is not enough
     denied_key: str = "common.not_allowed"
+    typed: CommandText | None = None  # None: words after the command are ignored
 
 
 @dataclass(frozen=True)
@@ -95,9 +98,10 @@ def command(
     needs_person: bool = False,
     guard: Guard | None = None,
     denied_key: str = "common.not_allowed",
+    typed: CommandText | None = None,
     **args: Any,
 ) -> None:
-    COMMANDS[name] = Command(screen_name, args, needs_person, guard, denied_key)
+    COMMANDS[name] = Command(screen_name, args, needs_person, guard, denied_key, typed)
 
 
 def menu_entry(choice_id: str, label_key: str, screen_name: str, visible: Guard) -> None:

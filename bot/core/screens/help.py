@@ -11,6 +11,7 @@ from bot.core.messages import Outbound
 from bot.core.roles import can
 from bot.core.screens import command, screen
 from bot.core.screens.learning import menu_choice
+from bot.core.screens.web_access import is_staff
 
 
 @screen
@@ -23,6 +24,8 @@ class HelpScreen:
             parts.append(ctx.t("help.team"))
         if await can(ctx, "admin_tools"):
             parts.append(ctx.t("help.admin"))
+        if await is_staff(ctx):  # the same guard as /web itself
+            parts.append(ctx.t("web_access.help"))
         parts.append(ctx.t("help.footer"))
         return Outbound("\n\n".join(parts), (menu_choice(ctx),))
 

@@ -118,8 +118,7 @@ class CatalogueScreen:
                 ctx.t("catalogue.topic_line", title=topic.title, passed=passed, total=len(lessons))
             )
             choices.append(Choice(f"t:{topic.id}", topic.title))
-        lines.append("")
-        lines.append(ctx.t("catalogue.legend"))
+        # No legend here: topic lines carry counts, not marks (the topic page has both).
         choices.append(menu_choice(ctx))
         return Outbound("\n".join(lines), tuple(choices))
 
@@ -152,6 +151,8 @@ class TopicScreen:
                 )
             )
             choices.append(Choice(f"l:{lesson.id}", f"{mark(progress, lesson.id)} {lesson.title}"))
+        lines.append("")
+        lines.append(ctx.t("catalogue.legend"))
         choices.append(ctx.choice("catalogue", "topic.back"))
         choices.append(menu_choice(ctx))
         return Outbound("\n".join(lines), tuple(choices))

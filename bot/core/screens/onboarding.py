@@ -161,7 +161,7 @@ async def village_by_name(ctx: Context, text: str, state: dict[str, Any]) -> boo
         )
         return True
     if understood.ambiguous:
-        names = ctx.t("common.or").join(f"“{c.label}”" for c in understood.candidates)
+        names = ctx.t.either([f"“{c.label}”" for c in understood.candidates])
         ctx.say(ctx.t("village.ambiguous", options=names, unit=ctx.services.commune.unit_label))
         return True
     return False

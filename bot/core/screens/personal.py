@@ -6,11 +6,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.core.clean import shown_name
 from bot.core.context import Context
 from bot.core.messages import Outbound
 from bot.core.screens import command, screen
 from bot.core.screens.learning import menu_choice
-from storage import erasure, repo
+from storage import erasure, repo, team_repo
 from storage.models import ChannelAccount, ConsentRecord, Village
 from storage.team_models import Household
 
@@ -45,19 +46,22 @@ class MyDataScreen:
         none = ctx.t("mydata.empty")
         text = ctx.t(
             "mydata.text",
-            name=person.display_name or none,
+            name=shown_name(person.display_name) or none,
             unit=_capitalised(ctx.services.commune.unit_label),
             village=village.name if village else none,
             age=ctx.t(f"age.groups.{person.age_group}") if person.age_group else none,
-            phone=person.phone or none,
             household=household.resident_code if household else none,
             channels=", ".join(sorted(ctx.t(f"channels.{c}") for c in channels)),
             lessons=len(progress),
+            passed=sum(1 for row in progress.values() if row.passed_at is not None),
+            questions=await team_repo.count_questions_of(ctx.session, person.id),
             consent_date=consent.at.astimezone(ctx.services.tz).strftime("%d/%m/%Y")
             if consent
             else none,
             version=consent.notice_version if consent else none,
         )
+        if person.phone:  # never asked for; shown only if one was ever stored
+            text += "\n" + ctx.t("mydata.phone", phone=person.phone)
         return Outbound(
             text,
             (

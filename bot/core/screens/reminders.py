@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot.core.clean import shown_name
 from bot.core.context import Context
 from bot.core.matching import fold
 from bot.core.messages import Choice, Outbound
@@ -49,9 +50,11 @@ def hour_words(ctx: Context, hour: int) -> str:
     """ "7 giờ tối" for 19: how residents say an hour, so they can check it."""
     if hour == 0:
         return ctx.t("reminders.hour_words", hour=12, part=ctx.t("reminders.parts.dem"))
+    # One wording everywhere (labels and confirmations): 18h is "6 giờ chiều", as the
+    # 17h label "5 giờ chiều" leads one to expect, and 19h-22h are "tối".
     part = (
-        "sang" if hour <= 10 else "trua" if hour <= 12 else "chieu" if hour <= 17
-        else "toi" if hour <= 21 else "dem"
+        "sang" if hour <= 10 else "trua" if hour <= 12 else "chieu" if hour <= 18
+        else "toi" if hour <= 22 else "dem"
     )  # fmt: skip
     shown = hour if hour <= 12 else hour - 12
     return ctx.t("reminders.hour_words", hour=shown, part=ctx.t(f"reminders.parts.{part}"))
@@ -170,7 +173,7 @@ class NudgeScreen:
         lesson = ctx.services.curriculum.lessons.get(args.get("lesson", ""))
         if lesson is None:  # content changed since the nudge was sent
             return Outbound(ctx.t("menu.text"), (menu_choice(ctx),))
-        name = ctx.person.display_name if ctx.person else None
+        name = shown_name(ctx.person.display_name) if ctx.person else None
         hello = ctx.t("reminders.nudge.hello", name=name) if name else None
         started = bool(args.get("started"))
         body = ctx.t(
@@ -212,4 +215,16 @@ def nudge_args(lesson_id: str, started: bool, current: dict[str, Any]) -> dict[s
     return args
 
 
-command("nhacnho", RemindersScreen.name, needs_person=True)
+async def hour_after_command(ctx: Context, text: str) -> None:
+    """ "/nhacnho 9 giờ tối" sets the hour as if it were typed on the screen."""
+    hour = parse_hour(text)
+    if hour is None and _BARE_NUMBER.match(text.strip()):
+        hour = int(text.strip())  # no list is shown yet: "/nhacnho 20" can only be an hour
+        hour = hour if hour <= 23 else None
+    if hour is not None:
+        await set_hour(ctx, hour)
+    else:
+        ctx.say(ctx.t("reminders.not_an_hour", text=text))
+
+
+command("nhacnho", RemindersScreen.name, needs_person=True, typed=hour_after_command)
