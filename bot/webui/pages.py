@@ -16,7 +16,7 @@ from bot.operations import visits as visit_ops
 from bot.reports.exports import CONTENT_TYPES, report_filename
 from bot.team import broadcast_service
 from bot.team import questions as question_service
-from bot.webui import views
+from bot.webui import audit_view, views
 from bot.webui.auth import Page
 from bot.webui.render import render
 from bot.webui.svg import trend_svg
@@ -301,6 +301,7 @@ async def audit_log(page: Page) -> web.StreamResponse:
         names=names,
         action=action or "",
         actor=actor or "",
+        actions=audit_view.action_choices(page.services.texts),
     )
 
 
