@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.operations import NotAllowed, web_access
+from bot.operations import NotAllowed, NotFound, web_access
 from bot.operations import broadcasts as bc_ops
 from bot.operations import questions as q_ops
 from bot.operations import reports as report_ops
@@ -343,6 +343,8 @@ async def _household(page: Page, session: Any) -> tuple[Household, Village]:
     household = await session.get(Household, int(page.request.match_info["id"]))
     village = await session.get(Village, household.village_id) if household else None
     if household is None or village is None:
+        if page.actor.may(page.commune, "admin_tools"):  # sees every village's households
+            raise NotFound("village_view", "household")
         raise NotAllowed("village_view")
     await report_ops.scope_for(session, page.actor, page.commune, village.code)
     return household, village
