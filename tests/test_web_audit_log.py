@@ -74,6 +74,9 @@ def test_details_read_as_words() -> None:
     assert audit_view.action_label(texts, "web.sign_in") == "Đăng nhập trang quản lý"
     assert audit_view.action_label(texts, "denied:admin_tools").startswith("Bị từ chối")
     assert "old.code" in audit_view.action_label(texts, "old.code")  # old rows stay readable
+    assert audit_view.actor_label(texts, "person:12", {12: "Bà Lan"}) == "Bà Lan"
+    assert audit_view.actor_label(texts, "cli:root", {}) == "Dòng lệnh trên máy chủ (root)"
+    assert audit_view.actor_label(texts, "scheduler", {}) == "Hệ thống (việc tự động)"
 
 
 @pytest.fixture

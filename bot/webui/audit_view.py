@@ -26,6 +26,20 @@ def action_label(texts: Texts, code: str) -> str:
         return texts("web.audit.unknown_action", code=code)
 
 
+def actor_label(texts: Texts, actor: str, names: dict[int, str]) -> str:
+    """`person:12` -> their name; `cli:root`, `scheduler`, `web:anonymous` in words."""
+    kind, _, rest = actor.partition(":")
+    if kind == "person" and rest.isdigit():
+        return names.get(int(rest)) or actor
+    if kind == "cli":
+        return texts("web.audit.actors.cli", user=rest or "?")
+    if actor == "scheduler":
+        return texts("web.audit.actors.scheduler")
+    if actor == "web:anonymous":
+        return texts("web.audit.actors.web_anonymous")
+    return actor
+
+
 def detail_text(texts: Texts, detail: dict[str, Any] | None) -> str:
     """ "Thôn: toàn xã; Kèm tên: có; Dung lượng: 84 KB" """
     parts = []

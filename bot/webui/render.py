@@ -82,6 +82,9 @@ def render(
             channel_label=lambda key: page.services.texts(f"channels.{key}"),
             action_label=lambda code: audit_view.action_label(page.services.texts, code),
             detail_text=lambda detail: audit_view.detail_text(page.services.texts, detail),
+            actor_label=lambda actor, names: audit_view.actor_label(
+                page.services.texts, actor, names
+            ),
             **values,
         )
     )
