@@ -229,7 +229,7 @@ async def test_invite_create_command(app, db_url, tmp_path):
         "7",
     )
     assert result.exit_code == 0, result.output
-    assert "vai trò member, Tổ TCN-T04" in result.output and "Số lượt dùng: 5" in result.output
+    assert "vai trò: thành viên, Tổ TCN-T04" in result.output and "Số lượt dùng: 5" in result.output
     assert await count(app, Invite, Invite.uses_left == 5) == 1
     for wrong in (["--role", "member"], ["--role", "boss"], ["--role", "member", "--team", "NOPE"]):
         result = await invoke(db_url, tmp_path, "invite", "create", *wrong)

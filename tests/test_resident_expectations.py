@@ -169,7 +169,7 @@ async def test_the_commune_prints_each_households_code(app, db_url, tmp_path):
         db_url, tmp_path, "households", "codes", "--village", "T01", "--out", str(out)
     )
     assert result.exit_code == 0, result.output
-    assert "2 household code(s) written" in result.output
+    assert "Đã ghi 2 mã hộ vào" in result.output
     lines = out.read_text("utf-8-sig").splitlines()
     assert lines[0] == "Mã thôn,Mã hộ,Chủ hộ,Mã cho người dân"
     assert lines[1] == f"T01,H001,Lê Văn Cường,{await resident_code(app, 'T01', 'H001')}"

@@ -109,6 +109,24 @@ class Web:
 
         await self.run(take)
 
+    async def screen(self, name: str, width: int, height: int) -> int:
+        """A screenshot of what a screen of that size shows; returns how many pixels
+        the page or a table's scroll box is wider than it shows (0: nothing hidden
+        sideways behind a scrollbar)."""
+
+        def take() -> int:
+            self.driver.set_window_size(width, height)
+            self.driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
+            wider = self.driver.execute_script(
+                "const boxes = [...document.querySelectorAll('.table-wrap')];"
+                "return Math.max(document.documentElement.scrollWidth - window.innerWidth,"
+                " ...boxes.map(b => b.scrollWidth - b.clientWidth));"
+            )
+            self.driver.set_window_size(1280, 900)
+            return int(wider)
+
+        return await self.run(take)
+
     async def fill(self, css: str, value: str) -> None:
         await self.run(lambda: self.driver.find_element("css selector", css).send_keys(value))
 
@@ -196,6 +214,10 @@ async def test_every_page_opens_for_an_admin_and_a_member(site) -> None:
         assert "Đăng xuất" in text and "Traceback" not in text, name
         await web.shot(f"admin-{name}")
     await web.shot("admin-tong-quan-phone", width=390)
+    for name, path in ADMIN_PAGES.items():  # a 412 px phone and a 1366 px desk screen
+        await web.open(path)
+        assert await web.screen(f"admin-{name}-412x915", 412, 915) <= 0, name
+        assert await web.screen(f"admin-{name}-1366x768", 1366, 768) <= 0, name
     await web.run(web.driver.delete_all_cookies)
     replay = await web.open(path_of(link))  # the used link, again
     assert "Liên kết không dùng được" in replay
@@ -207,6 +229,7 @@ async def test_every_page_opens_for_an_admin_and_a_member(site) -> None:
         assert "Đăng xuất" in text, name
         assert "Nhật ký" not in text and "Thông báo" not in text  # not in a member's menu
         await web.shot(f"member-{name}", width=390)
+        assert await web.screen(f"member-{name}-412x915", 412, 915) <= 0, name
     refused = await web.open("/web/thon/T02")
     assert "Không có quyền xem trang này" in refused
     await web.shot("member-thon-khac")

@@ -3,6 +3,8 @@ and the pages answering on the same services as the chat (SQLite and PostgreSQL)
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -143,6 +145,7 @@ async def test_the_overview_counts_residents_not_staff_now_and_by_week(app) -> N
     async with web_client(app) as client:
         html = await (await signed_in(client, admin)).text()
     assert 'data-k="registered">2<' in html  # the admin is not a resident
+    html = re.sub(r' data-label="[^"]*"', "", html)  # the phone layout's column labels
     assert "<td>16/11</td><td>2</td>" in html  # this week (Monday 16/11), cumulative
     assert "<td>09/11</td><td>0</td>" in html
 
@@ -205,3 +208,22 @@ async def test_an_admin_can_stop_a_broadcast_going_out(app) -> None:
     assert ("broadcast.confirm", True) in await audit_actions(app)
     assert ("broadcast.cancel", True) in await audit_actions(app)
     assert not [r for r in await queued(app, kind="broadcast") if r.status == "pending"]
+
+
+async def test_what_does_not_exist_is_a_404_for_an_admin_and_a_403_for_a_member(app) -> None:
+    admin = await onboarded(app, "a1", "commune_admin")
+    async with web_client(app) as client:
+        await signed_in(client, admin)
+        unknown = await client.get("/web/thon/XX")
+        assert unknown.status == 404 and "Không có thôn này" in await unknown.text()
+        assert (await client.get("/web/thon/T02")).status == 200
+        assert (await client.get("/web/ho/99999")).status == 404
+        assert (await client.get("/web/thong-bao/99999")).status == 404
+        assert (await client.get("/web/bao-cao/tai?ky=m&dang=csv&thon=XX")).status == 404
+    member = await onboarded(app, "m1", "member", village="T01")
+    async with web_client(app) as client:  # the same answer for another and an unknown village
+        await signed_in(client, member)
+        for path in ("/web/thon/XX", "/web/thon/T02", "/web/ho/99999"):
+            refused = await client.get(path)
+            assert refused.status == 403, path
+            assert "Không có thôn này" not in await refused.text()

@@ -56,20 +56,28 @@ def _run(config: Path | None, work: Callable[[App], Awaitable[T]]) -> T:
 
 
 async def _commune(app: App, code: str | None) -> Commune:
+    """The commune of `--commune` (default: the commune file's). Codes match ignoring
+    case when that names exactly one commune: "HOA-AN" is "hoa-an"."""
     async with app.database.session() as session:
         if code is None:
             commune = await session.get(Commune, app.engine.services.commune.id)
+            known = [commune] if commune else []
         else:
-            commune = await session.scalar(select(Commune).where(Commune.code == code))
+            known = list(await session.scalars(select(Commune).order_by(Commune.code)))
+            exact = [row for row in known if row.code == code]
+            folded = [row for row in known if row.code.casefold() == code.strip().casefold()]
+            commune = (exact or folded)[0] if len(exact or folded) == 1 else None
     if commune is None:
-        typer.echo(c("unknown_commune", code=code), err=True)
+        codes = ", ".join(row.code for row in known) or "–"
+        typer.echo(c("unknown_commune", code=code, known=codes), err=True)
         raise typer.Exit(2)
     return commune
 
 
 def _print_invite(info: invites.InviteInfo, tz: ZoneInfo) -> None:
     team = c("invite_team_part", team=info.team) if info.team else ""
-    typer.echo(c("invite_code", code=info.code, role=info.role, team=team))
+    role = c(f"role_names.{info.role}")
+    typer.echo(c("invite_code", code=info.code, role=role, team=team))
     expires = f"{info.expires_at.astimezone(tz):%d/%m/%Y %H:%M}"
     typer.echo(c("invite_uses_line", uses=info.uses, expires=expires, tz=tz.key))
     if info.link:
@@ -87,13 +95,13 @@ def register(app: typer.Typer) -> None:
     app.add_typer(import_app, name="import")
     app.add_typer(admin_app, name="admin")
     app.add_typer(invite_app, name="invite")
-    households_app = typer.Typer(help="Household codes for residents.", no_args_is_help=True)
+    households_app = typer.Typer(help=c("households"), no_args_is_help=True)
     app.add_typer(households_app, name="households")
 
-    @households_app.command("codes")
+    @households_app.command("codes", help=c("households_codes"))
     def household_codes(
-        out: Path = typer.Option(..., "--out", help="CSV file to write (opens in Excel)."),
-        village: str | None = typer.Option(None, "--village", help="Only this village code."),
+        out: Path = typer.Option(..., "--out", help=c("households_out")),
+        village: str | None = typer.Option(None, "--village", help=c("households_village")),
         commune: str | None = CommuneOption,
         config: Path | None = ConfigOption,
     ) -> None:
@@ -118,7 +126,7 @@ def register(app: typer.Typer) -> None:
             return len(rows)
 
         count = _run(config, work)
-        typer.echo(f"{count} household code(s) written to {out}")
+        typer.echo(c("households_written", count=count, out=out))
 
     @import_app.command("villages", help=c("import_villages"))
     def import_villages(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from bot.cli import admin_cli, common, report_cli
+from bot.cli import admin_cli, click_vi, common, report_cli
 from bot.cli.texts import c
 from bot.content.model import DEFAULT_MAX_REVIEW_AGE_DAYS
 
@@ -27,6 +27,7 @@ def _vietnamese_help_frame() -> None:
     rich_utils.RICH_HELP = c("panel_try", **placeholders)
     rich_utils.DEFAULT_STRING = c("panel_default")
     rich_utils.REQUIRED_LONG_STRING = c("panel_required")
+    click_vi.install()
 
 
 _vietnamese_help_frame()

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import typer
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cli import common
+from bot.cli import common, demo_hints
 from bot.cli.texts import c, num
 from bot.reports.periods import (
     TZ,
@@ -21,6 +22,7 @@ from bot.reports.periods import (
     report_year,
 )
 from bot.reports.periods import phase as campaign_phase
+from config.settings import Settings
 
 ConfigOption = typer.Option(None, "--config", "-c", help=c("config"))
 REPORTS_DIR = "bao-cao"  # inside the data directory, when --out is not given
@@ -218,15 +220,7 @@ def demo_data(
                     .where(Village.commune_id == commune_id)
                 )
                 if people or homes:
-                    where = settings.database.url or settings.data_dir
-                    message = c(
-                        "demo_not_empty",
-                        commune=commune.name,
-                        people=num(people or 0),
-                        homes=num(homes or 0),
-                        database=where,
-                    )
-                    typer.echo(message, err=True)
+                    typer.echo(_not_empty(settings, commune.name, people, homes), err=True)
                     return 1
                 villages, teams = await demo.commune_refs(conn, commune_id)
                 now = built.engine.services.clock()
@@ -249,7 +243,11 @@ def demo_data(
                 accounts = await demo.add_console_accounts(conn, commune_id, now)
             counts = c("demo_counts", **{name: num(rows.count(name)) for name in demo.COLUMNS})
             typer.echo(c("demo_done", commune=commune.name, seed=seed, counts=counts))
-            typer.echo(c("demo_console", count=num(accounts), prefix=demo.CONSOLE_PREFIX))
+            if accounts:
+                async with built.database.session() as session:
+                    user = await _example_user(session, commune_id, demo.CONSOLE_PREFIX)
+                chat = demo_hints.command(f"chat --user {user}", config=config)
+                typer.echo(c("demo_console", count=num(accounts), command=chat))
             return 0
         finally:
             await built.close()
@@ -257,3 +255,40 @@ def demo_data(
     code = asyncio.run(_go())
     if code:
         raise typer.Exit(code)
+
+
+def _not_empty(settings: Settings, commune: str, people: int | None, homes: int | None) -> str:
+    """Refusal to fill a database that has people: name a directory that is really new
+    (or how to empty this one) and the exact commands for it."""
+    counts = {"commune": commune, "people": num(people or 0), "homes": num(homes or 0)}
+    if settings.database.url:  # a server database: no directory to suggest
+        return c("demo_not_empty_url", **counts, database=settings.database.url.split("@")[-1])
+    fresh = demo_hints.fresh_data_dir(settings.data_dir)
+    return c(
+        "demo_not_empty",
+        **counts,
+        database=settings.data_dir,
+        load=demo_hints.command("demo-data --seed 1", data_dir=fresh),
+        report=demo_hints.command("report --period 2026 --format pdf", data_dir=fresh),
+    )
+
+
+async def _example_user(session: AsyncSession, commune_id: int, prefix: str) -> str:
+    """A real console account the demo made, for the hint: the first resident's (a
+    team member's chat opens on team tools, not on what residents see)."""
+    from storage.models import ChannelAccount, Person
+    from storage.team_models import StaffRole
+
+    found = await session.scalar(
+        select(ChannelAccount.external_id)
+        .join(Person, Person.id == ChannelAccount.person_id)
+        .where(
+            Person.commune_id == commune_id,
+            ChannelAccount.channel == "console",
+            ChannelAccount.external_id.startswith(prefix),
+            ~select(StaffRole.id).where(StaffRole.person_id == Person.id).exists(),
+        )
+        .order_by(ChannelAccount.person_id)
+        .limit(1)
+    )
+    return found or f"{prefix}1"

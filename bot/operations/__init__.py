@@ -26,6 +26,16 @@ class NotAllowed(Exception):
         self.action = action
 
 
+class NotFound(NotAllowed):
+    """Nothing of that code or number exists, told only to someone who may see all of
+    them (an admin): a team member gets NotAllowed either way, so a refusal never tells
+    them whether another village exists. `what` names the kind ("village", ...)."""
+
+    def __init__(self, action: str, what: str) -> None:
+        super().__init__(action)
+        self.what = what
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who acts: the person and the roles they hold in the commune acted on."""

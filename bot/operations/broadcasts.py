@@ -20,7 +20,7 @@ from config.settings import SchedulerSettings
 from storage import reach, repo, team_repo
 from storage.delivery_models import Broadcast, OutboxMessage
 
-from . import Actor, NotAllowed
+from . import Actor, NotAllowed, NotFound
 
 ACTION = "broadcast"
 # Telegram captions stop at 1,024 characters; the header takes a line of its own.
@@ -128,7 +128,9 @@ async def of_commune(
 ) -> Broadcast:
     actor.require(commune, ACTION)
     broadcast = await session.get(Broadcast, broadcast_id)
-    if broadcast is None or broadcast.commune_id != commune.id:
+    if broadcast is None:
+        raise NotFound(ACTION, "broadcast")
+    if broadcast.commune_id != commune.id:
         raise NotAllowed(ACTION)
     return broadcast
 

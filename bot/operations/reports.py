@@ -18,7 +18,7 @@ from storage import team_repo
 from storage.db import Database
 from storage.models import Commune, Village
 
-from . import Actor, NotAllowed
+from . import Actor, NotAllowed, NotFound
 
 # Team members and leaders see their own village, admins the whole commune: exactly
 # the reach of "village_view", so no new action is needed in the role matrix.
@@ -48,7 +48,7 @@ async def scope_for(
             return Scope(None, commune.name, True, "admin")
         village = await team_repo.village_by_code(session, commune.id, village_code)
         if village is None:
-            raise NotAllowed(ACTION)
+            raise NotFound(ACTION, "village")
         return Scope(village.code, village.name, True, "admin")
     grant = actor.roles.team
     village = await session.get(Village, grant.village_id) if grant and grant.village_id else None

@@ -17,7 +17,7 @@ from aiohttp import web
 from multidict import MultiDict
 
 from bot.core.context import CommuneRef, Services
-from bot.operations import Actor, NotAllowed, actor_for, web_access
+from bot.operations import Actor, NotAllowed, NotFound, actor_for, web_access
 from storage import team_repo, web_repo
 from storage.db import Database
 from storage.models import Person
@@ -87,6 +87,8 @@ def staff_page(
             # The handler opens its own read session or transaction: a report export
             # audits in a transaction of its own, which must not wait on this one.
             return await handler(Page(request, actor, services, database, now, row.csrf, form))
+        except NotFound as missing:  # an admin asked for a code or number that does not exist
+            return render_error(request, f"missing_{missing.what}", 404)
         except NotAllowed as refused:  # raised before any change: its transaction rolled back
             async with database.transaction() as session:  # a refused attempt is audited
                 team_repo.audit(

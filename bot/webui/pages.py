@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.operations import NotAllowed, web_access
+from bot.operations import NotAllowed, NotFound, web_access
 from bot.operations import broadcasts as bc_ops
 from bot.operations import questions as q_ops
 from bot.operations import reports as report_ops
@@ -17,7 +17,7 @@ from bot.operations import visits as visit_ops
 from bot.reports.exports import CONTENT_TYPES, report_filename
 from bot.team import broadcast_service
 from bot.team import questions as question_service
-from bot.webui import views
+from bot.webui import audit_view, views
 from bot.webui.auth import Page
 from bot.webui.render import render
 from bot.webui.svg import trend_svg
@@ -317,6 +317,7 @@ async def audit_log(page: Page) -> web.StreamResponse:
         names=names,
         action=action or "",
         actor=actor or "",
+        actions=audit_view.action_choices(page.services.texts),
     )
 
 
@@ -358,6 +359,8 @@ async def _household(page: Page, session: Any) -> tuple[Household, Village]:
     household = await session.get(Household, int(page.request.match_info["id"]))
     village = await session.get(Village, household.village_id) if household else None
     if household is None or village is None:
+        if page.actor.may(page.commune, "admin_tools"):  # sees every village's households
+            raise NotFound("village_view", "household")
         raise NotAllowed("village_view")
     await report_ops.scope_for(session, page.actor, page.commune, village.code)
     return household, village

@@ -12,6 +12,7 @@ import jinja2
 from aiohttp import web
 
 from bot.core.texts import Texts
+from bot.webui import audit_view
 from bot.webui.auth import Page
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -79,6 +80,11 @@ def render(
             unit=page.commune.unit_label,
             service_label=lambda key: page.services.texts(f"team.services.{key}"),
             channel_label=lambda key: page.services.texts(f"channels.{key}"),
+            action_label=lambda code: audit_view.action_label(page.services.texts, code),
+            detail_text=lambda detail: audit_view.detail_text(page.services.texts, detail),
+            actor_label=lambda actor, names: audit_view.actor_label(
+                page.services.texts, actor, names
+            ),
             **values,
         )
     )
