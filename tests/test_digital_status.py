@@ -45,7 +45,9 @@ async def survey(member: Chat, hid: int, counts: list[str], proficient: bool) ->
 async def report_for(app, start: date, end: date):
     period = calendar_range(start, end)
     programme = Programme.of(app.engine.services.curriculum)
-    return await compute_report(app.database, app.engine.services.commune.id, period, programme)
+    return await compute_report(
+        app.database, app.engine.services.communes.only.id, period, programme
+    )
 
 
 async def test_survey_through_the_console_and_the_report_counts_it(app, clock):
@@ -112,7 +114,7 @@ async def test_survey_through_the_console_and_the_report_counts_it(app, clock):
     # The read model gives the dashboard the same figures.
     start, end = report.period.utc_bounds()
     async with app.database.session() as session:
-        live = await digital_status(session, app.engine.services.commune.id, start, end)
+        live = await digital_status(session, app.engine.services.communes.only.id, start, end)
     assert live[("village", await village_id(app, "T01"))] == t01
     assert live[("commune", None)] == report.digital
 
@@ -192,7 +194,7 @@ async def test_a_visit_offers_the_status_and_a_finished_programme_counts_for_the
 
 
 async def test_targets_show_progress_in_the_csv(app, clock):
-    commune_code = app.engine.services.commune.code
+    commune_code = app.engine.services.communes.only.code
     saved = tg.targets_for(commune_code)
     tg.register(
         commune_code,
