@@ -388,7 +388,12 @@ async def village_behind(
     start, _ = period.utc_bounds()
     async with database.session() as session:
         found = await who_is_behind(
-            session, commune.id, start, now, idle_weeks=services.scheduler.idle_weeks
+            session,
+            commune.id,
+            start,
+            now,
+            idle_weeks=services.scheduler.idle_weeks,
+            village_id=village.id,
         )
     return next((v for v in found if v.village_id == village.id), None)
 
