@@ -315,9 +315,7 @@ class ReferralVillageScreen:
             ctx.t("team.join.village_confirm", village=village.name),
             (
                 ctx.choice("yes", "team.join.village_yes"),
-                ctx.choice(
-                    "other", "team.join.village_other", unit=ctx.commune.unit_label
-                ),
+                ctx.choice("other", "team.join.village_other", unit=ctx.commune.unit_label),
             ),
         )
 
