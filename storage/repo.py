@@ -182,7 +182,9 @@ async def quiz_attempt_count(session: AsyncSession, person_id: int) -> int:
     )
 
 
-async def communes_with_team(session: AsyncSession, code: str, commune_ids: list[int]) -> list[int]:
+async def communes_with_team(
+    session: AsyncSession, code: str, commune_ids: list[int]
+) -> list[int]:
     """The communes among `commune_ids` that have a team with this code."""
     found = await session.scalars(
         select(Team.commune_id).where(Team.code == code, Team.commune_id.in_(commune_ids))

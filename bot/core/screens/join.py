@@ -315,7 +315,9 @@ class ReferralVillageScreen:
             ctx.t("team.join.village_confirm", village=village.name),
             (
                 ctx.choice("yes", "team.join.village_yes"),
-                ctx.choice("other", "team.join.village_other", unit=ctx.commune.unit_label),
+                ctx.choice(
+                    "other", "team.join.village_other", unit=ctx.commune.unit_label
+                ),
             ),
         )
 

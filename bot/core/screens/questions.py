@@ -76,7 +76,9 @@ async def answerable(ctx: Context) -> list[TeamQuestion]:
 
 async def may_answer(ctx: Context, question: TeamQuestion | None) -> bool:
     actor = await actor_in_chat(ctx)
-    return actor is not None and await ops.may_answer(ctx.session, actor, ctx.commune, question)
+    return actor is not None and await ops.may_answer(
+        ctx.session, actor, ctx.commune, question
+    )
 
 
 def _back(ctx: Context, is_team: bool) -> Choice:
