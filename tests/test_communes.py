@@ -193,3 +193,18 @@ async def test_an_admin_on_the_web_sees_only_their_commune(app) -> None:
         assert export.status == 200
         body = (await export.read()).decode("utf-8-sig")
         assert "Thôn Phú Lợi" in body and "Thôn Đông" not in body
+
+
+async def test_links_made_in_chat_name_the_telegram_bot_of_the_commune(app) -> None:
+    from bot.team.options import telegram_username_in
+
+    services = app.engine.services
+    services.telegram_usernames.update({ALONE_BOT: "hoaan_bot", "tg-tan": "@tan_bot"})
+    services.telegram_username = "hoaan_bot"  # the first Telegram bot that started
+    a, b = commune(app, "hoa-an"), commune(app, "tan-phu")
+    assert telegram_username_in(services, ALONE_BOT, a.id) == "hoaan_bot"
+    assert telegram_username_in(services, "tg-tan", b.id) == "tan_bot"  # the chat's own bot
+    # On the shared Zalo bot: a Telegram bot serving the commune, not another commune's.
+    services.communes.bots["tg-tan"] = (b.id,)  # type: ignore[index]
+    assert telegram_username_in(services, SHARED_BOT, b.id) == "tan_bot"
+    assert telegram_username_in(services, SHARED_BOT, a.id) == "hoaan_bot"

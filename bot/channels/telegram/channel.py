@@ -163,6 +163,7 @@ class TelegramChannel:
         me = await self._startup(GetMe())
         self.handlers.bot_username = me.username
         services = self.app.engine.services
+        services.telegram_usernames[self.name] = me.username  # deep links to this bot
         if self.name == CHANNEL or services.telegram_username is None:
             services.telegram_username = me.username  # for deep links, QR
         commands = bot_commands(self.app.engine.services.texts)
