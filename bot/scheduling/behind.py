@@ -117,11 +117,19 @@ def _leader_text(app: App, row: VillageBehind, days: int, deadline: date, weeks:
 def _admin_lines(
     app: App, commune: CommuneRef, rows: list[VillageBehind], days: int, deadline: date, weeks: int
 ) -> list[str]:
-    t, unit = app.engine.services.texts, commune.unit_label
+    t, unit, name = app.engine.services.texts, commune.unit_label, commune.name
     behind = [row for row in rows if row.behind]
     if not behind:
-        return [t("digests.behind_admin_done", unit=unit)]
-    lines = [t("digests.behind_admin_title", days=days, deadline=day_month(deadline), unit=unit)]
+        return [t("digests.behind_admin_done", unit=unit, commune=name)]
+    lines = [
+        t(
+            "digests.behind_admin_title",
+            days=days,
+            deadline=day_month(deadline),
+            unit=unit,
+            commune=name,
+        )
+    ]
     for row in behind:
         lines.append(
             t(

@@ -144,6 +144,7 @@ async def deadline_reminder(
         deadline=day_month(deadline),
         days=days,
         unit=commune.unit_label,
+        commune=commune.name,
     )
     return await _to_admins(app, commune, report_key(f"d{days}", year, commune), text, now)
 
