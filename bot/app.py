@@ -15,6 +15,8 @@ from bot.core.engine import Engine
 from bot.core.texts import Texts
 from bot.reports.notes import register as register_report_notes
 from bot.reports.targets import register as register_targets
+from bot.scheduling.calendar import calendar_fault
+from bot.scheduling.calendar import register as register_calendar
 from bot.startup import DATABASE_ERRORS, DatabaseStartupError
 from config.bots import BotConfigError, check_bots
 from config.commune import CommuneFile, CommuneFileError, load_commune_file
@@ -48,6 +50,7 @@ async def build_app(settings: Settings, *, services_overrides: dict | None = Non
     for commune_file in commune_files:
         register_report_notes(commune_file.commune.code, commune_file.report)
         register_targets(commune_file.commune.code, commune_file.targets)
+        register_calendar(commune_file.commune.code, commune_file.calendar)
     curriculum = load_curriculum(settings.content_dir or default_content_root())
     try:
         database = Database(settings.database_url, echo=settings.database.echo)
@@ -95,6 +98,9 @@ def load_commune_files(settings: Settings) -> list[CommuneFile]:
         if code in seen:
             raise CommuneFileError(f"{path}: commune code {code!r} is also in {seen[code]}")
         seen[code] = path
+        fault = calendar_fault(data.calendar, settings.scheduler)
+        if fault is not None:
+            raise CommuneFileError(f"{path}: {fault}")
     return files
 
 

@@ -79,12 +79,44 @@ class TargetInfo(_Strict):
     village: str | None = None
 
 
+DAY_MONTH_PATTERN = r"^\d{1,2}/\d{1,2}$"
+
+
+class CalendarInfo(_Strict):
+    """The commune's own report calendar; a field left out follows the deployment's
+    `[scheduler]` settings. Quiet hours stay deployment-wide."""
+
+    annual_report_date: str | None = Field(None, pattern=DAY_MONTH_PATTERN)  # DD/MM
+    report_deadline: str | None = Field(None, pattern=DAY_MONTH_PATTERN)  # DD/MM
+    deadline_reminder_days: list[int] | None = Field(None, min_length=1, max_length=10)
+    digest_weekday: int | None = Field(None, ge=0, le=6)  # 0 = Monday
+    digest_hour: int | None = Field(None, ge=0, le=23)
+    monthly_digest_day: int | None = Field(None, ge=1, le=28)
+    behind_weeks: int | None = Field(None, ge=0, le=26)
+
+    @model_validator(mode="after")
+    def _dates(self) -> CalendarInfo:
+        for name in ("annual_report_date", "report_deadline"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            day, month = (int(part) for part in value.split("/"))
+            try:
+                date(2023, month, day)  # not a leap year: 29/02 is refused
+            except ValueError:
+                raise ValueError(f"{name}: no such day {value!r} (DD/MM)") from None
+        if any(not 1 <= days <= 60 for days in self.deadline_reminder_days or ()):
+            raise ValueError("deadline_reminder_days: each must be 1..60")
+        return self
+
+
 class CommuneFile(_Strict):
     commune: CommuneInfo
     villages: list[VillageInfo] = Field(min_length=1)
     teams: list[TeamInfo] = []
     report: ReportInfo = ReportInfo()
     targets: list[TargetInfo] = []
+    calendar: CalendarInfo = CalendarInfo()
 
     @model_validator(mode="after")
     def _references(self) -> CommuneFile:

@@ -36,15 +36,16 @@ TEAM_ROLES = ("member", "leader")
 async def due_for_nudge(
     session: AsyncSession,
     *,
-    commune_id: int,
+    commune_ids: Sequence[int],
     hour: int,
     default_hour: int,
     day: date,
     seen_since: datetime,
 ) -> list[int]:
-    """Ids of residents due the `hour` nudge of local `day`: consented, not deleted or
-    merged, reminders on, none sent that day, a messenger account that has not blocked
-    us, and not seen since `seen_since` (they have already been learning today)."""
+    """Ids of residents of `commune_ids` due the `hour` nudge of local `day` (one
+    statement for them all): consented, not deleted or merged, reminders on, none sent
+    that day, a messenger account that has not blocked us, and not seen since
+    `seen_since` (they have already been learning today)."""
     account = ChannelAccount
     agreed = exists().where(ConsentRecord.person_id == Person.id, ConsentRecord.answer == "agreed")
     withdrawn = exists().where(
@@ -60,7 +61,7 @@ async def due_for_nudge(
         select(Person.id)
         .outerjoin(ReminderState, ReminderState.person_id == Person.id)
         .where(
-            Person.commune_id == commune_id,
+            Person.commune_id.in_(list(commune_ids)),
             Person.deleted_at.is_(None),
             Person.merged_into_person_id.is_(None),
             or_(ReminderState.enabled.is_(None), ReminderState.enabled.is_(True)),
@@ -247,12 +248,17 @@ async def lease_holder(session: AsyncSession, name: str, now: datetime) -> str |
     )
 
 
-async def last_report_sent(session: AsyncSession) -> tuple[str, datetime] | None:
-    """The scheduled report message that went out last: (dedupe key, sent at)."""
+async def last_report_sent(session: AsyncSession, commune_id: int) -> tuple[str, datetime] | None:
+    """The commune's scheduled report message that went out last: (dedupe key, sent at).
+    Its keys name the commune: "report:y:2026:c<commune>:<person>"."""
     row = (
         await session.execute(
             select(OutboxMessage.dedupe_key, OutboxMessage.sent_at)
-            .where(OutboxMessage.kind == "report", OutboxMessage.sent_at.is_not(None))
+            .where(
+                OutboxMessage.kind == "report",
+                OutboxMessage.sent_at.is_not(None),
+                OutboxMessage.dedupe_key.like(f"report:%:c{int(commune_id)}:%"),
+            )
             .order_by(OutboxMessage.sent_at.desc(), OutboxMessage.id.desc())
             .limit(1)
         )

@@ -5,6 +5,10 @@
 - "tan-hoa" (Phường Tân Hòa, tổ dân phố K01..K03, teams TH-K01..).
 Bot "tg-hoaan" (Telegram) serves Hòa An alone; bot "zl-tan" (Zalo) serves Tân Phú and
 Tân Hòa. The legacy console channel serves all three.
+
+Report calendars (commune files' `calendar:`): Hòa An keeps the deployment's (report
+10/12, deadline 15/12, reminders 3 and 1 days before, digests Monday 08:00 and on the
+1st); Tân Phú and Tân Hòa have their own, `CALENDARS`.
 """
 
 from __future__ import annotations
@@ -22,6 +26,28 @@ ALONE_BOT = "tg-hoaan"
 SHARED_BOT = "zl-tan"
 
 
+# Tân Phú: report 05/12, due 08/12, reminder 2 days before; digests Wednesday 09:00, 3rd.
+# Tân Hòa: report 20/11, due 25/11, reminders 4 and 1 days before; Friday 10:00, 5th.
+CALENDARS = {
+    "tan-phu": {
+        "annual_report_date": "05/12",
+        "report_deadline": "08/12",
+        "deadline_reminder_days": [2],
+        "digest_weekday": 2,
+        "digest_hour": 9,
+        "monthly_digest_day": 3,
+    },
+    "tan-hoa": {
+        "annual_report_date": "20/11",
+        "report_deadline": "25/11",
+        "deadline_reminder_days": [4, 1],
+        "digest_weekday": 4,
+        "digest_hour": 10,
+        "monthly_digest_day": 5,
+    },
+}
+
+
 def _commune(code: str, name: str, unit: str, prefix: str, team: str, villages: list[str]) -> dict:
     return {
         "commune": {"code": code, "name": name, "unit_label": unit, "launch_date": "2025-10-10"},
@@ -37,6 +63,7 @@ def _commune(code: str, name: str, unit: str, prefix: str, team: str, villages: 
             }
             for n, village in enumerate(villages, start=1)
         ],
+        "calendar": CALENDARS[code],
     }
 
 

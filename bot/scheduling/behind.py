@@ -1,8 +1,8 @@
 """The weekly "who is behind" note in the last weeks before the reporting deadline:
 each team leader's weekly digest adds what their village still misses for the period,
 and each commune admin gets every village that misses something. Sent with the weekly
-digests (same slot, quiet hours and grace); the dedupe keys name the week, so a rerun
-sends nothing twice.
+digests (same slot, quiet hours and grace), each commune on its own calendar; the
+dedupe keys name the commune and the week, so a rerun sends nothing twice.
 Figures: `bot.reports.behind` (docs/glossary.md, "Who is behind")."""
 
 from __future__ import annotations
@@ -16,18 +16,19 @@ from bot.app import App
 from bot.core.communes import CommuneRef
 from bot.reports.behind import VillageBehind, who_is_behind
 from bot.reports.periods import report_year
+from bot.scheduling.calendar import Calendar, calendar_for
 from bot.scheduling.common import day_month, send_to, split_lines
 from bot.scheduling.reports import report_year_for
 from storage import scheduling_repo as repo
 
 
-def deadline_ahead(app: App, today: date) -> tuple[int, date] | None:
-    """(reporting year, deadline) when `today` is in the last weeks before it."""
-    settings = app.settings.scheduler
-    deadline_dm = settings.day_month(settings.report_deadline)
+def deadline_ahead(calendar: Calendar, today: date) -> tuple[int, date] | None:
+    """(reporting year, deadline) when `today` is in the last weeks before the
+    commune's deadline."""
+    deadline_dm = calendar.deadline
     year = report_year_for(today, deadline_dm)
     deadline = date(year, deadline_dm[1], deadline_dm[0])
-    if 0 < (deadline - today).days <= 7 * settings.behind_weeks:
+    if 0 < (deadline - today).days <= 7 * calendar.behind_weeks:
         return year, deadline
     return None
 
@@ -45,8 +46,8 @@ class Behind:
 async def behind_this_week(
     app: App, session: AsyncSession, commune: CommuneRef, today: date, now: datetime
 ) -> Behind | None:
-    """The gaps of the reporting year so far, if the deadline is near (else None)."""
-    ahead = deadline_ahead(app, today)
+    """The gaps of the reporting year so far, if the commune's deadline is near (else None)."""
+    ahead = deadline_ahead(calendar_for(commune.code, app.settings.scheduler), today)
     if ahead is None:
         return None
     year, deadline = ahead
@@ -65,14 +66,15 @@ def leader_note(app: App, behind: Behind, village_id: int) -> str | None:
 
 
 async def admin_notes(app: App, today: date, now: datetime) -> int:
-    """Queue this week's note to each commune's admins, if the deadline is near."""
+    """Queue this week's note to each commune's admins, if its deadline is near."""
     queued = 0
     for commune in app.engine.services.communes.all():
-        queued += await _admin_notes(app, commune, today, now)
+        queued += await commune_admin_notes(app, commune, today, now)
     return queued
 
 
-async def _admin_notes(app: App, commune: CommuneRef, today: date, now: datetime) -> int:
+async def commune_admin_notes(app: App, commune: CommuneRef, today: date, now: datetime) -> int:
+    """Queue this week's note to the commune's admins, if its deadline is near."""
     queued = 0
     async with app.database.transaction() as session:
         behind = await behind_this_week(app, session, commune, today, now)
@@ -87,7 +89,7 @@ async def _admin_notes(app: App, commune: CommuneRef, today: date, now: datetime
             queued += await send_to(
                 session,
                 accounts.get(person_id),
-                dedupe_key=f"behind:a:{person_id}:{today.isoformat()}",
+                dedupe_key=f"behind:a:{person_id}:c{commune.id}:{today.isoformat()}",
                 kind="digest",
                 messages=messages,
                 now=now,
@@ -115,11 +117,19 @@ def _leader_text(app: App, row: VillageBehind, days: int, deadline: date, weeks:
 def _admin_lines(
     app: App, commune: CommuneRef, rows: list[VillageBehind], days: int, deadline: date, weeks: int
 ) -> list[str]:
-    t, unit = app.engine.services.texts, commune.unit_label
+    t, unit, name = app.engine.services.texts, commune.unit_label, commune.name
     behind = [row for row in rows if row.behind]
     if not behind:
-        return [t("digests.behind_admin_done", unit=unit)]
-    lines = [t("digests.behind_admin_title", days=days, deadline=day_month(deadline), unit=unit)]
+        return [t("digests.behind_admin_done", unit=unit, commune=name)]
+    lines = [
+        t(
+            "digests.behind_admin_title",
+            days=days,
+            deadline=day_month(deadline),
+            unit=unit,
+            commune=name,
+        )
+    ]
     for row in behind:
         lines.append(
             t(

@@ -4,7 +4,9 @@ before) and a monthly one for commune admins (the commune's villages, last month
 The figures come from the read model (`bot.reports.read_model`), as the reports count
 them "trong kỳ" (docs/glossary.md): new registered residents, lessons completed,
 support visits. The commune's total is its own figure, not the sum of its villages.
-Dedupe keys name the period, so a repeated or late run adds nothing.
+Each commune's digests go on its own calendar (`bot.scheduling.calendar`). Dedupe keys
+name the period and the commune (the weekly one through the team), so a repeated or
+late run adds nothing and an admin of two communes gets both.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from bot.core.communes import CommuneRef
 from bot.core.messages import Outbound
 from bot.reports import indicators as ind
 from bot.reports import read_model
-from bot.scheduling.behind import admin_notes, behind_this_week, leader_note
+from bot.scheduling.behind import behind_this_week, commune_admin_notes, leader_note
+from bot.scheduling.calendar import calendar_for
 from bot.scheduling.common import (
     day_month,
     in_grace,
@@ -40,22 +43,25 @@ class DigestRun:
 
 
 async def run_digests(app: App, now: datetime) -> DigestRun:
-    """Queue the weekly and monthly digests whose slot `now` is within the grace of."""
+    """Queue the weekly and monthly digests whose slot `now` is within the grace of,
+    each commune's slots from its own calendar."""
     settings = app.settings.scheduler
     local = now.astimezone(app.engine.services.tz)
     run = DigestRun()
     if settings.is_quiet(local.hour):
         return run
     grace = timedelta(hours=settings.digest_grace_hours)
-    week = weekly_slot(local, settings.digest_weekday, settings.digest_hour)
-    if in_grace(local, week, grace):
-        run.weekly = await weekly_digests(app, week.date(), now)
-        run.behind = await admin_notes(app, week.date(), now)
-    month = monthly_slot(local, settings.monthly_digest_day, settings.digest_hour)
-    if in_grace(local, month, grace):
-        first = month.date().replace(day=1)
-        previous = (first - timedelta(days=1)).replace(day=1)
-        run.monthly = await monthly_digests(app, previous, now)
+    for commune in app.engine.services.communes.all():
+        calendar = calendar_for(commune.code, settings)
+        week = weekly_slot(local, calendar.digest_weekday, calendar.digest_hour)
+        if in_grace(local, week, grace):
+            run.weekly += await commune_weekly_digests(app, commune, week.date(), now)
+            run.behind += await commune_admin_notes(app, commune, week.date(), now)
+        month = monthly_slot(local, calendar.monthly_digest_day, calendar.digest_hour)
+        if in_grace(local, month, grace):
+            first = month.date().replace(day=1)
+            previous = (first - timedelta(days=1)).replace(day=1)
+            run.monthly += await commune_monthly_digests(app, commune, previous, now)
     return run
 
 
@@ -71,11 +77,12 @@ async def weekly_digests(app: App, until: date, now: datetime) -> int:
     """Each team member's digest for the 7 days before `until` (local dates)."""
     queued = 0
     for commune in app.engine.services.communes.all():
-        queued += await _weekly_digests(app, commune, until, now)
+        queued += await commune_weekly_digests(app, commune, until, now)
     return queued
 
 
-async def _weekly_digests(app: App, place: CommuneRef, until: date, now: datetime) -> int:
+async def commune_weekly_digests(app: App, place: CommuneRef, until: date, now: datetime) -> int:
+    """The commune's team members' digests for the 7 days before `until`."""
     services = app.engine.services
     commune = place.id
     week = _bounds(app, until - timedelta(days=7), until)
@@ -127,11 +134,12 @@ async def monthly_digests(app: App, first: date, now: datetime) -> int:
     """Each commune's admins' digest for the calendar month starting on `first`."""
     queued = 0
     for commune in app.engine.services.communes.all():
-        queued += await _monthly_digests(app, commune, first, now)
+        queued += await commune_monthly_digests(app, commune, first, now)
     return queued
 
 
-async def _monthly_digests(app: App, commune: CommuneRef, first: date, now: datetime) -> int:
+async def commune_monthly_digests(app: App, commune: CommuneRef, first: date, now: datetime) -> int:
+    """The commune's admins' digest for the calendar month starting on `first`."""
     services = app.engine.services
     following = (first + timedelta(days=32)).replace(day=1)
     preceding = (first - timedelta(days=1)).replace(day=1)
@@ -182,7 +190,7 @@ async def _monthly_digests(app: App, commune: CommuneRef, first: date, now: date
             queued += await send_to(
                 session,
                 accounts.get(person_id),
-                dedupe_key=f"digest:m:{person_id}:{first:%Y-%m}",
+                dedupe_key=f"digest:m:{person_id}:c{commune.id}:{first:%Y-%m}",
                 kind="digest",
                 messages=messages,
                 now=now,

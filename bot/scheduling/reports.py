@@ -1,5 +1,6 @@
 """Scheduled report messages to commune admins: the annual report on its date
-(default 10/12) and reminders a few days before the deadline (default 15/12).
+(default 10/12) and reminders a few days before the deadline (default 15/12), each
+commune on its own calendar (`bot.scheduling.calendar`).
 
 On the report date the annual report is built once with `bot.reports.exports.
 build_report` (xlsx, audited as actor "scheduler") and saved under
@@ -14,12 +15,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from bot.app import App
 from bot.core.communes import CommuneRef
 from bot.core.messages import Outbound
 from bot.reports.periods import Period, report_year
+from bot.scheduling.calendar import Calendar, calendar_for
 from bot.scheduling.common import at_hour, day_month, in_grace, send_to, yearly_slot
 from storage import scheduling_repo as repo
 
@@ -79,38 +80,40 @@ def report_year_for(day: date, deadline: tuple[int, int]) -> int:
 
 
 async def run_report_jobs(app: App, now: datetime) -> ReportRun:
+    """Each commune's annual report and deadline reminders, on its own calendar."""
     settings = app.settings.scheduler
     local = now.astimezone(app.engine.services.tz)
     run = ReportRun()
     if settings.is_quiet(local.hour):
         return run
     grace = timedelta(hours=settings.digest_grace_hours)
-    deadline_dm = settings.day_month(settings.report_deadline)
-    day, month = settings.day_month(settings.annual_report_date)
-    annual = yearly_slot(local, day, month, settings.digest_hour)
-    if in_grace(local, annual, grace):
-        run.annual = await annual_report(app, report_year_for(annual.date(), deadline_dm), now)
-    year = report_year_for(local.date(), deadline_dm)
-    deadline = date(year, deadline_dm[1], deadline_dm[0])
-    for days in settings.deadline_reminder_days:
-        slot = at_hour(deadline - timedelta(days=days), settings.digest_hour, local)
-        if in_grace(local, slot, grace):
-            run.reminders += await deadline_reminder(app, year, deadline, days, now)
+    for commune in app.engine.services.communes.all():
+        calendar = calendar_for(commune.code, settings)
+        annual = yearly_slot(local, *calendar.annual_report, calendar.digest_hour)
+        if in_grace(local, annual, grace):
+            year = report_year_for(annual.date(), calendar.deadline)
+            run.annual += await annual_report(app, commune, year, now)
+        year = report_year_for(local.date(), calendar.deadline)
+        deadline = date(year, calendar.deadline[1], calendar.deadline[0])
+        for days in calendar.reminder_days:
+            slot = at_hour(deadline - timedelta(days=days), calendar.digest_hour, local)
+            if in_grace(local, slot, grace):
+                run.reminders += await deadline_reminder(app, commune, year, deadline, days, now)
     return run
 
 
-async def annual_report(app: App, year: int, now: datetime) -> int:
-    """Tell each commune's admins the annual report of reporting `year` is ready."""
-    queued = 0
-    for commune in app.engine.services.communes.all():
-        queued += await _annual_report(app, commune, year, now)
-    return queued
+def report_key(kind: str, year: int, commune: CommuneRef) -> str:
+    """The dedupe key's stem (the person's id follows): "report:y:2026:c3" for the
+    annual report, "report:d3:2026:c3" for the reminder 3 days before; it names the
+    commune, so an admin of two communes hears from each."""
+    return f"report:{kind}:{year}:c{commune.id}"
 
 
-async def _annual_report(app: App, commune: CommuneRef, year: int, now: datetime) -> int:
-    """The report is built only if someone is still to be told (a rerun builds nothing)."""
+async def annual_report(app: App, commune: CommuneRef, year: int, now: datetime) -> int:
+    """Tell the commune's admins the annual report of reporting `year` is ready. The
+    report is built only if someone is still to be told (a rerun builds nothing)."""
     services = app.engine.services
-    key = f"report:y:{year}"
+    key = report_key("y", year, commune)
     async with app.database.session() as session:
         admins = await repo.commune_admins(session, commune.id)
         waiting = [a for a in admins if not await repo.queued(session, f"{key}:{a}")]
@@ -132,19 +135,18 @@ async def _annual_report(app: App, commune: CommuneRef, year: int, now: datetime
     return await _to_admins(app, commune, key, "\n".join(lines), now)
 
 
-async def deadline_reminder(app: App, year: int, deadline: date, days: int, now: datetime) -> int:
-    services = app.engine.services
-    queued = 0
-    for commune in services.communes.all():
-        text = services.texts(
-            "digests.deadline",
-            year=year,
-            deadline=day_month(deadline),
-            days=days,
-            unit=commune.unit_label,
-        )
-        queued += await _to_admins(app, commune, f"report:d{days}:{year}", text, now)
-    return queued
+async def deadline_reminder(
+    app: App, commune: CommuneRef, year: int, deadline: date, days: int, now: datetime
+) -> int:
+    text = app.engine.services.texts(
+        "digests.deadline",
+        year=year,
+        deadline=day_month(deadline),
+        days=days,
+        unit=commune.unit_label,
+        commune=commune.name,
+    )
+    return await _to_admins(app, commune, report_key(f"d{days}", year, commune), text, now)
 
 
 async def _to_admins(app: App, commune: CommuneRef, key: str, text: str, now: datetime) -> int:
@@ -172,12 +174,11 @@ class Slot:
     days: int = 0  # a reminder: days before the deadline
 
 
-def next_report_slots(settings: Any, local_now: datetime) -> list[Slot]:
-    """The next annual report and deadline reminders `run_report_jobs` will send, from
-    the same settings, in time order (what the dashboard's Báo cáo page shows)."""
-    deadline_dm = settings.day_month(settings.report_deadline)
-    day, month = settings.day_month(settings.annual_report_date)
-    hour = settings.digest_hour
+def next_report_slots(calendar: Calendar, local_now: datetime) -> list[Slot]:
+    """The next annual report and deadline reminders `run_report_jobs` will send for a
+    commune, from its calendar, in time order (what the dashboard's Báo cáo page shows)."""
+    deadline_dm, hour = calendar.deadline, calendar.digest_hour
+    day, month = calendar.annual_report
     annual = at_hour(date(local_now.year, month, day), hour, local_now)
     if annual <= local_now:
         annual = at_hour(date(local_now.year + 1, month, day), hour, local_now)
@@ -186,7 +187,7 @@ def next_report_slots(settings: Any, local_now: datetime) -> list[Slot]:
         deadline = date(year, deadline_dm[1], deadline_dm[0])
         upcoming = [
             Slot("reminder", year, at, days)
-            for days in settings.deadline_reminder_days
+            for days in calendar.reminder_days
             if (at := at_hour(deadline - timedelta(days=days), hour, local_now)) > local_now
         ]
         if upcoming:

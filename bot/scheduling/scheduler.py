@@ -3,8 +3,10 @@ one process that holds the "scheduler" lease, together with the outbox drain.
 
 Jobs select who is due when they run; nobody has a job of their own:
 - `nudges`, every hour at :00 local: residents whose reminder hour has come;
-- `digests`, daily at the digest hour: the weekly and monthly digests when due;
-- `reports`, daily at the digest hour: the annual report and deadline reminders;
+- `digests`, daily at the digest hours: the weekly and monthly digests when due;
+- `reports`, daily at the digest hours: the annual report and deadline reminders;
+  (each commune has its own calendar, `bot.scheduling.calendar`: the jobs run at every
+  commune's digest hour and serve the communes whose slot has come);
 - `escalations`, every 15 minutes: questions the team left unanswered (`bot.team`);
 - `housekeeping`, daily at 03:00 local: expired download links, codes, old update ids.
 
@@ -33,6 +35,7 @@ from bot.app import App
 from bot.channels.base import Channel
 from bot.outbox import run_outbox
 from bot.scheduling import escalations
+from bot.scheduling.calendar import digest_hours
 from bot.scheduling.digests import run_digests
 from bot.scheduling.escalations import run_escalations
 from bot.scheduling.housekeeping import run_housekeeping
@@ -65,6 +68,10 @@ def job_specs(app: App) -> list[JobSpec]:
     settings = app.settings.scheduler
     tz = app.engine.services.tz
     daily = timedelta(hours=settings.digest_grace_hours)
+    # Every hour some commune's calendar sends digests or report messages at; each run
+    # serves the communes whose slot it falls in.
+    codes = [commune.code for commune in app.engine.services.communes.all()]
+    hours = ",".join(str(hour) for hour in digest_hours(codes, settings))
     specs = [
         JobSpec(
             "nudges",
@@ -72,10 +79,8 @@ def job_specs(app: App) -> list[JobSpec]:
             CronTrigger(minute=0, timezone=tz),
             timedelta(minutes=settings.grace_minutes),
         ),
-        JobSpec("digests", run_digests, CronTrigger(hour=settings.digest_hour, timezone=tz), daily),
-        JobSpec(
-            "reports", run_report_jobs, CronTrigger(hour=settings.digest_hour, timezone=tz), daily
-        ),
+        JobSpec("digests", run_digests, CronTrigger(hour=hours, timezone=tz), daily),
+        JobSpec("reports", run_report_jobs, CronTrigger(hour=hours, timezone=tz), daily),
         JobSpec("housekeeping", run_housekeeping, CronTrigger(hour=3, timezone=tz), daily),
     ]
     if escalations.available():

@@ -259,7 +259,7 @@ async def reports(page: Page) -> web.StreamResponse:
         villages=await _villages(page) if admin else [],
         periods=PERIOD_LABELS,
         formats=FORMAT_LABELS,
-        schedule=await views.schedule_status(page.database, page.services, page.now),
+        schedule=await views.schedule_status(page.database, page.services, page.commune, page.now),
     )
 
 

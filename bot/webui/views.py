@@ -29,6 +29,7 @@ from bot.reports.model import Digital, Metrics, Report, ratio
 from bot.reports.periods import Period
 from bot.reports.targets import Target, Targets, targets_for
 from bot.reports.texts import ReportTexts
+from bot.scheduling.calendar import calendar_for
 from bot.scheduling.reports import Slot, next_report_slots
 from storage import repo, scheduling_repo, team_repo
 from storage.db import Database
@@ -409,8 +410,9 @@ class ScheduleStatus:
 
     @property
     def last(self) -> Slot | None:
-        """The last message sent, read back from its key: "report:y:2026:<person>" is
-        the annual report, "report:d3:2026:<person>" the reminder 3 days before."""
+        """The last message sent, read back from its key: "report:y:2026:c<commune>:
+        <person>" is the annual report, "report:d3:2026:c<commune>:<person>" the
+        reminder 3 days before."""
         parts = (self.last_key or "").split(":")
         if self.last_at is None or len(parts) < 3 or not parts[2].isdigit():
             return None
@@ -421,8 +423,12 @@ class ScheduleStatus:
         return Slot("reminder", year, self.last_at, int(days) if days.isdigit() else 0)
 
 
-async def schedule_status(database: Database, services: Services, now: datetime) -> ScheduleStatus:
-    upcoming = next_report_slots(services.scheduler, now.astimezone(services.tz))
+async def schedule_status(
+    database: Database, services: Services, commune: CommuneRef, now: datetime
+) -> ScheduleStatus:
+    """The commune's next and last scheduled report messages, on its own calendar."""
+    calendar = calendar_for(commune.code, services.scheduler)
+    upcoming = next_report_slots(calendar, now.astimezone(services.tz))
     async with database.session() as session:
-        last = await scheduling_repo.last_report_sent(session)
+        last = await scheduling_repo.last_report_sent(session, commune.id)
     return ScheduleStatus(upcoming, *(last or (None, None)))
