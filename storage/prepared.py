@@ -22,7 +22,7 @@ import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Executable
@@ -33,7 +33,7 @@ executed = 0  # statements run straight on the driver (see the module notes)
 
 
 def dialect_of(session: AsyncSession) -> str:
-    """"postgresql" or "sqlite": which of a pair of dialect-specific statements to run."""
+    """ "postgresql" or "sqlite": which of a pair of dialect-specific statements to run."""
     bind = session.bind
     return "postgresql" if bind is not None and bind.dialect.name == "postgresql" else "sqlite"
 
@@ -63,12 +63,12 @@ class Prepared:
         this statement refers to); changed ones are not (they flush at commit)."""
         if session.new:
             await session.flush()
-        connection = await session.connection()
         # The DBAPI connection under the session's transaction, asked each time: a
         # session may hold another connection in its next transaction.
-        driver = connection.sync_connection.connection.driver_connection  # type: ignore[union-attr]
+        connection = _open_connection(session) or (await session.connection()).sync_connection
+        driver = connection.connection.driver_connection
         if not isinstance(driver, OneHopConnection):
-            result = await connection.execute(self.statement, dict(params))
+            result = await (await session.connection()).execute(self.statement, dict(params))
             return int(result.rowcount)
         sql, binds = self._compiled_for(connection.dialect)
         values = []
@@ -86,3 +86,15 @@ class Prepared:
             ) from exc
         return int(cursor.rowcount)
 
+
+def _open_connection(session: AsyncSession) -> Connection | None:
+    """The connection the session's transaction already holds, without the greenlet
+    round trip of `session.connection()` (which is needed only to open one)."""
+    transaction = session.sync_session.get_transaction()
+    if transaction is None or not transaction.is_active:
+        return None
+    held = getattr(transaction, "_connections", None)
+    if not held or len(held) != 1:
+        return None
+    connection = next(iter(held.values()))[0]
+    return connection if isinstance(connection, Connection) else None

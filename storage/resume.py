@@ -32,10 +32,13 @@ class ResumePoint(Base):
     saved_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+_GET = select(ResumePoint).where(
+    ResumePoint.person_id == bindparam("g_person"), ResumePoint.slot == bindparam("g_slot")
+)
+
+
 async def get(session: AsyncSession, person_id: int, slot: str) -> ResumePoint | None:
-    return await session.scalar(
-        select(ResumePoint).where(ResumePoint.person_id == person_id, ResumePoint.slot == slot)
-    )
+    return await session.scalar(_GET, {"g_person": person_id, "g_slot": slot})
 
 
 def _upsert(insert: Any) -> Prepared:
