@@ -3,7 +3,8 @@
 Drives the real engine on a fresh SQLite file (or --db URL). Every update carries an
 update key, as Telegram's and Zalo's do, so the duplicate check is measured too. Prints
 updates/s, latency percentiles per update, SQL statements per update (counted by a
-SQLAlchemy event, plus those `storage/prepared.py` runs on the driver) and peak RSS; the last line is one JSON object.
+SQLAlchemy event, plus those `storage/prepared.py` runs on the driver) and peak RSS;
+the last line is one JSON object.
 
     .venv/bin/python -m bench.engine [--residents 1000] [--concurrency 20]
 """
