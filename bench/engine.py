@@ -3,7 +3,8 @@
 Drives the real engine on a fresh SQLite file (or --db URL). Every update carries an
 update key, as Telegram's and Zalo's do, so the duplicate check is measured too. Prints
 updates/s, latency percentiles per update, SQL statements per update (counted by a
-SQLAlchemy event) and peak RSS; the last line is one JSON object.
+SQLAlchemy event, plus those `storage/prepared.py` runs on the driver) and peak RSS;
+the last line is one JSON object.
 
     .venv/bin/python -m bench.engine [--residents 1000] [--concurrency 20]
 """
@@ -26,6 +27,7 @@ from sqlalchemy import event
 from bot.app import build_app
 from bot.core.messages import Inbound, Kind
 from config.settings import DatabaseSettings, Settings
+from storage import prepared
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -86,6 +88,7 @@ async def main(residents: int, concurrency: int, db_url: str | None) -> dict:
         statements += 1
 
     event.listen(app.database.engine.sync_engine, "before_cursor_execute", count)
+    run_direct = prepared.executed  # statements run on the driver pass no SQLAlchemy event
     queue: asyncio.Queue[int] = asyncio.Queue()
     for n in range(residents):
         queue.put_nowait(n)
@@ -100,6 +103,7 @@ async def main(residents: int, concurrency: int, db_url: str | None) -> dict:
     elapsed = time.perf_counter() - started
     cpu = time.process_time() - cpu_started
     event.remove(app.database.engine.sync_engine, "before_cursor_execute", count)
+    statements += prepared.executed - run_direct
     await app.close()
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     ms = [x * 1000 for x in latencies]

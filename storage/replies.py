@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, null, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ProcessedUpdate
+from storage.prepared import Prepared
 
 # A reply still unsent after this long is stale: re-sending it would confuse more
 # than it helps, so a redelivery then gets nothing, as before.
@@ -30,7 +31,7 @@ def _row(channel: str, update_key: str):  # type: ignore[no-untyped-def]
 
 
 # Built once: every keyed step runs it (building costs about what running does).
-_STORE = (
+_STORE = Prepared(
     update(ProcessedUpdate)
     .where(
         ProcessedUpdate.channel == bindparam("r_channel"),
@@ -49,9 +50,9 @@ async def store(
     reply_to: str,
 ) -> None:
     params = {"r_channel": channel, "r_key": update_key, "r_reply": reply, "r_to": reply_to}
-    # As Core on the step's connection: no ProcessedUpdate is ever loaded as an object,
+    # As Core (storage/prepared.py): no ProcessedUpdate is ever loaded as an object,
     # so the ORM's synchronising of an UPDATE would be work for nothing.
-    await (await session.connection()).execute(_STORE, params)
+    await _STORE.run(session, params)
 
 
 class TooSoon(Exception):

@@ -4,11 +4,13 @@ the transaction."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.models import (
     ChannelAccount,
@@ -21,17 +23,20 @@ from storage.models import (
     Team,
     Village,
 )
+from storage.prepared import Prepared, dialect_of
 
 # Built once, run on every step: building a statement costs about as much CPU as
 # running it on SQLite (bench/engine.py under cProfile).
 _CLAIM = {
-    dialect: insert(ProcessedUpdate)
-    .values(
-        channel=bindparam("claim_channel"),
-        update_key=bindparam("claim_key"),
-        processed_at=bindparam("claim_at"),
+    dialect: Prepared(
+        insert(ProcessedUpdate)
+        .values(
+            channel=bindparam("claim_channel"),
+            update_key=bindparam("claim_key"),
+            processed_at=bindparam("claim_at"),
+        )
+        .on_conflict_do_nothing()
     )
-    .on_conflict_do_nothing()
     for dialect, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
 }
 _ACCOUNT_WITH_PERSON = (
@@ -42,7 +47,7 @@ _ACCOUNT_WITH_PERSON = (
         ChannelAccount.external_id == bindparam("external_id"),
     )
 )
-_ADVANCE_CARD = (
+_ADVANCE_CARD = Prepared(
     update(LessonProgress)
     .where(
         LessonProgress.person_id == bindparam("p_person"),
@@ -67,19 +72,17 @@ async def open_step(
     processed before inserts nothing and raises DuplicateUpdate here, before anything
     of the step has run (a concurrent copy still in progress makes the INSERT wait for
     its outcome).
-    Two statements in all. The caller marks the account seen (`mark_seen`) at the end
-    of the step, so that change rides on the UPDATE that stores the next screen
+    Two statements in all. The caller marks the account seen (`save_screen`) at the
+    end of the step, so that change rides on the UPDATE that stores the next screen
     instead of being a statement of its own, flushed before the screen's first query.
     """
     if update_key is not None:
-        # On the session's connection, as Core: nothing of the ORM is involved yet,
-        # and the ORM would take a statement with parameters for a bulk INSERT.
-        connection = await session.connection()
-        dialect = "postgresql" if connection.dialect.name == "postgresql" else "sqlite"
-        claimed = await connection.execute(
-            _CLAIM[dialect], {"claim_channel": channel, "claim_key": update_key, "claim_at": at}
+        # As Core (storage/prepared.py): nothing of the ORM is involved yet, and the
+        # ORM would take a statement with parameters for a bulk INSERT.
+        claimed = await _CLAIM[dialect_of(session)].run(
+            session, {"claim_channel": channel, "claim_key": update_key, "claim_at": at}
         )
-        if claimed.rowcount != 1:
+        if claimed != 1:
             raise DuplicateUpdate(channel, update_key)
     params = {"channel": channel, "external_id": external_id}
     row = (await session.execute(_ACCOUNT_WITH_PERSON, params)).first()
@@ -99,16 +102,49 @@ async def open_step(
     return account, person
 
 
+_SAVE_SCREEN = Prepared(
+    update(ChannelAccount)
+    .where(ChannelAccount.id == bindparam("a_id"))
+    .values(screen=bindparam("a_screen"), last_seen_at=bindparam("a_at"), active=True)
+)
+
+
 def mark_seen(account: ChannelAccount, at: datetime) -> None:
     """They wrote: seen now, and active (they have not blocked the bot)."""
     account.last_seen_at = at
     account.active = True
 
 
+async def save_screen(
+    session: AsyncSession, account: ChannelAccount, screen: dict[str, Any], at: datetime
+) -> None:
+    """Store the screen shown now, and that they wrote (seen now, active: they have not
+    blocked the bot), in one UPDATE as Core (storage/prepared.py) instead of the ORM's
+    flush at commit; the loaded account is told the new values as its stored ones.
+    Other changes to the account (a person linked on consent) still flush at commit."""
+    params = {"a_id": account.id, "a_screen": screen, "a_at": at}
+    await _SAVE_SCREEN.run(session, params)
+    set_committed_value(account, "screen", screen)
+    set_committed_value(account, "last_seen_at", at)
+    set_committed_value(account, "active", True)
+
+
+# Selects a step may run, built once with bound parameters: building one costs about
+# what running it does on SQLite.
+_TEAM_OF_VILLAGE = select(Team.id).where(Team.village_id == bindparam("t_village")).limit(1)
+_VILLAGES = (
+    select(Village)
+    .where(Village.commune_id == bindparam("v_commune"), Village.active.is_(True))
+    .order_by(Village.position, Village.code)
+)
+_PROGRESS = select(LessonProgress).where(LessonProgress.person_id == bindparam("p_person"))
+_ONE_PROGRESS = _PROGRESS.where(LessonProgress.lesson_id == bindparam("p_lesson"))
+
+
 async def team_for_village(session: AsyncSession, village_id: int | None) -> int | None:
     if village_id is None:
         return None
-    return await session.scalar(select(Team.id).where(Team.village_id == village_id).limit(1))
+    return await session.scalar(_TEAM_OF_VILLAGE, {"t_village": village_id})
 
 
 async def add_event(
@@ -120,7 +156,10 @@ async def add_event(
     at: datetime,
     lesson_id: str | None = None,
 ) -> None:
-    team_id = person.attributed_team_id or await team_for_village(session, person.village_id)
+    # The village's team is looked up by the INSERT itself: one statement, not two.
+    team_id: Any = person.attributed_team_id
+    if team_id is None and person.village_id is not None:
+        team_id = _TEAM_OF_VILLAGE.params(t_village=person.village_id).scalar_subquery()
     session.add(
         ParticipationEvent(
             occurred_at=at,
@@ -142,35 +181,32 @@ async def add_consent(
 
 
 async def villages(session: AsyncSession, commune_id: int) -> list[Village]:
-    rows = await session.scalars(
-        select(Village)
-        .where(Village.commune_id == commune_id, Village.active.is_(True))
-        .order_by(Village.position, Village.code)
-    )
-    return list(rows)
+    return list(await session.scalars(_VILLAGES, {"v_commune": commune_id}))
 
 
 async def progress_by_lesson(session: AsyncSession, person_id: int) -> dict[str, LessonProgress]:
-    rows = await session.scalars(
-        select(LessonProgress).where(LessonProgress.person_id == person_id)
-    )
+    rows = await session.scalars(_PROGRESS, {"p_person": person_id})
     return {row.lesson_id: row for row in rows}
 
 
 async def get_progress(
     session: AsyncSession, person_id: int, lesson_id: str
 ) -> LessonProgress | None:
-    return await session.scalar(
-        select(LessonProgress).where(
-            LessonProgress.person_id == person_id, LessonProgress.lesson_id == lesson_id
-        )
-    )
+    return await session.scalar(_ONE_PROGRESS, {"p_person": person_id, "p_lesson": lesson_id})
 
 
 async def advance_card(session: AsyncSession, person_id: int, lesson_id: str, index: int) -> None:
     """Record card `index` as read, unless a further one was (no row: nothing)."""
     params = {"p_person": person_id, "p_lesson": lesson_id, "p_index": index}
-    await session.execute(_ADVANCE_CARD, params)
+    if await _ADVANCE_CARD.run(session, params):  # as Core: keep a loaded row in step
+        for row in session.identity_map.values():
+            if (
+                isinstance(row, LessonProgress)
+                and row.person_id == person_id
+                and row.lesson_id == lesson_id
+                and row.card_index < index
+            ):
+                set_committed_value(row, "card_index", index)
 
 
 async def quiz_attempt_count(session: AsyncSession, person_id: int) -> int:

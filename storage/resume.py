@@ -12,11 +12,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, bindparam, delete, select, update
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, bindparam, delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base, Id, UTCDateTime
+from storage.prepared import Prepared, dialect_of
 
 
 class ResumePoint(Base):
@@ -29,29 +32,41 @@ class ResumePoint(Base):
     saved_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+_GET = select(ResumePoint).where(
+    ResumePoint.person_id == bindparam("g_person"), ResumePoint.slot == bindparam("g_slot")
+)
+
+
 async def get(session: AsyncSession, person_id: int, slot: str) -> ResumePoint | None:
-    return await session.scalar(
-        select(ResumePoint).where(ResumePoint.person_id == person_id, ResumePoint.slot == slot)
+    return await session.scalar(_GET, {"g_person": person_id, "g_slot": slot})
+
+
+def _upsert(insert: Any) -> Prepared:
+    statement = insert(ResumePoint).values(
+        person_id=bindparam("r_person"),
+        slot=bindparam("r_slot"),
+        screen=bindparam("r_screen"),
+        saved_at=bindparam("r_at"),
+    )
+    return Prepared(
+        statement.on_conflict_do_update(
+            index_elements=["person_id", "slot"],
+            set_={"screen": statement.excluded.screen, "saved_at": statement.excluded.saved_at},
+        )
     )
 
 
 # Built once: the engine runs it on every step of a lesson, quiz or visit entry.
-_SAVE = (
-    update(ResumePoint)
-    .where(ResumePoint.person_id == bindparam("r_person"), ResumePoint.slot == bindparam("r_slot"))
-    .values(screen=bindparam("r_screen"), saved_at=bindparam("r_at"))
-)
+_SAVE = {"postgresql": _upsert(pg_insert), "sqlite": _upsert(sqlite_insert)}
 
 
 async def save(
     session: AsyncSession, person_id: int, slot: str, screen: dict[str, Any], at: datetime
 ) -> None:
-    """Keep `screen` as the point to resume `slot` at: one UPDATE on every step of an
-    activity but its first (`saved_at`: when it was last shown)."""
+    """Keep `screen` as the point to resume `slot` at (`saved_at`: when it was last
+    shown): one INSERT .. ON CONFLICT DO UPDATE on (person, slot), as Core."""
     params = {"r_person": person_id, "r_slot": slot, "r_screen": screen, "r_at": at}
-    updated = await session.execute(_SAVE, params)
-    if updated.rowcount == 0:
-        session.add(ResumePoint(person_id=person_id, slot=slot, screen=screen, saved_at=at))
+    await _SAVE[dialect_of(session)].run(session, params)
 
 
 async def drop(session: AsyncSession, person_id: int, slot: str) -> None:

@@ -290,12 +290,12 @@ class Engine:
             name, args = redirect.name, redirect.args
         view = await self.screens[name].render(ctx, args)
         ctx.out.append(view)
-        repo.mark_seen(ctx.account, ctx.now)  # after the last query: one UPDATE with the screen
-        ctx.account.screen = {
+        screen = {
             "name": name,
             "args": args,
             "offered": [[choice.id, choice.label] for choice in view.choices],
         }
+        await repo.save_screen(ctx.session, ctx.account, screen, ctx.now)  # and seen now
         await resume.remember(ctx, name, args)
         return ctx.out
 
