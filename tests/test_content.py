@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -26,7 +27,9 @@ from bot.content.model import (
     MIN_CARDS,
     MIN_MINUTES,
     MIN_QUESTIONS,
+    Option,
     Problem,
+    Question,
 )
 from bot.content.overview import overview_path, render_overview
 from tests.support import Chat, make_app
@@ -314,6 +317,92 @@ def test_unsafe_tag_is_never_executed(tmp_path: Path) -> None:
     assert not marker.exists()
 
 
+# Words of the old English reasons (and of PyYAML's errors): none may reach an editor.
+ENGLISH = (
+    " must ",
+    " missing",
+    "unknown",
+    " not ",
+    "characters",
+    " is ",
+    " has ",
+    "field",
+    "did you mean",
+    "expected",
+    "found",
+    "allowed",
+    "empty",
+    "warning",
+    "question",
+    "option",
+    "source",
+    "card",
+    " line ",
+)
+# What an editor typed (field names, ids, values) may be English: it is quoted.
+_QUOTED = re.compile(r"'[^']*'|“[^”]*”|\"[^\"]*\"")
+BROKEN_YAML = [
+    b"",
+    b"- a\n- b\n",
+    b"schema_version: 2\n---\nid: x\n",
+    b"schema_version: 2\ntitle: caf\xe9\n",
+    b"schema_version: 2\ntitle: a\x01b\n",
+    b"schema_version: 2\n\tid: x\n",
+    b'schema_version: 2\ntitle: "abc\n',
+    b"schema_version: 2\nid: x\n  title: y\n",
+    b"schema_version: 2\ncards: [a, b\n",
+    b"schema_version: 2\nid: *x\n",
+    b'schema_version: 2\ntitle: "a\\qb"\n',
+    b"schema_version: 2\nid: [\n",
+    b"schema_version: 2\n- a\n",
+    b"schema_version: 2\ntitle: @abc\n",
+    b'schema_version: 2\ntitle: "abc" def\n',
+    b"schema_version: 2\nid: &a x\ntitle: &a y\n",
+    b"%YAML 2.0\n---\na: 1\n",
+    b"schema_version: 2\n1: x\ntitle: ~\nsources: []\ncards: x\n",
+    b"schema_version: 2\nid: bai-mot\nminutes: 0x1\norder: 1.5\nreviewed: [1]\n",
+    b"!foo x\n",
+]
+
+
+# Other files of the valid set, broken in ways the fixtures do not show.
+BROKEN_OTHER = [
+    ("lessons/topics.yaml", b"schema_version: 2\ntopics: []\n"),
+    ("lessons/topics.yaml", b"schema_version: 2\ntopics:\n  - id: A B\n    title: ''\n"),
+    ("quizzes/bai-mot.yaml", b"schema_version: 2\nlesson: bai-mot\npass_count: x\nquestions: 3\n"),
+    (
+        "quizzes/bai-mot.yaml",
+        b"schema_version: 2\nlesson: bai-mot\npass_count: 1\nquestions:\n  - 5\n"
+        b"  - id: q2\n    kind: k\n    text: T\xc3\xb4i?\n    explanation: ''\n"
+        b"    options: [{text: a, correct: maybe}, b, {text: c, correct: true, x: 1}]\n",
+    ),
+]
+
+
+def _reasons_of_broken_files(tmp_path: Path) -> list[str]:
+    reasons = [p.reason for name in BROKEN_CASES for p in check(BROKEN / name)]
+    cases = [("lessons/bai-mot.yaml", content) for content in BROKEN_YAML] + BROKEN_OTHER
+    for number, (path, content) in enumerate(cases):
+        root = tmp_path / str(number)
+        shutil.copytree(OK, root)
+        (root / path).write_bytes(content)
+        reasons.extend(p.reason for p in check(root))
+    return reasons
+
+
+def test_reasons_are_vietnamese(tmp_path: Path) -> None:
+    reasons = _reasons_of_broken_files(tmp_path)
+    assert len(reasons) > 100
+    english = [
+        reason
+        for reason in reasons
+        if any(word in _QUOTED.sub("", reason).lower() for word in ENGLISH)
+    ]
+    assert english == []
+    warning = str(check(BROKEN / "stale_review")[0])
+    assert "cảnh báo: " in warning and "warning" not in warning
+
+
 # ----------------------------------------------------------------- quiz fairness rules
 
 
@@ -346,6 +435,46 @@ def test_option_rules(tmp_path: Path, text: str, reason: str | None) -> None:
     where = "quizzes/bai-mot.yaml:30: câu hỏi q3, lựa chọn 3"
     expected = [] if reason is None else [f"{where} {reason}"]
     assert _with_option(tmp_path, text) == expected
+
+
+# The valid set's wrong options that are shorter than the right one, and longer wordings:
+# with these, the right option is the shortest of all six questions of bai-mot.
+LONGER_WRONG = {
+    "Nhắn mã": "Nhắn mã qua Zalo cho họ",
+    "Quét lại": "Quét lại lần nữa rồi chuyển",
+    "Nhắn hỏi lại": "Nhắn lại hỏi số tài khoản",
+    "Đổi mật khẩu": "Đổi tên tài khoản ngân hàng",
+    "Khi máy chậm": "Khi có người lạ gọi điện nhắc cập nhật",
+}
+
+
+def test_right_option_shortest_in_most_questions_is_refused(tmp_path: Path) -> None:
+    # A reader who learnt "never the longest" must not find the answer the other way round.
+    root = tmp_path / "root"
+    shutil.copytree(OK, root)
+    quiz = root / "quizzes/bai-mot.yaml"
+    text = quiz.read_text(encoding="utf-8")
+    for short, long in LONGER_WRONG.items():
+        assert f"      - text: {short}\n" in text
+        text = text.replace(f"      - text: {short}\n", f"      - text: {long}\n")
+    quiz.write_text(text, encoding="utf-8")
+    assert [str(p) for p in check_content(root)] == [
+        "quizzes/bai-mot.yaml:4: đáp án đúng là lựa chọn ngắn nhất ở 6/6 câu hỏi "
+        "(tối đa 1/2): người học đoán được đáp án theo độ dài"
+    ]
+    with pytest.raises(ContentError):
+        load_curriculum(root)
+
+
+def test_shortest_counts_only_a_right_option_shorter_than_every_other() -> None:
+    def question(*options: tuple[str, bool]) -> Question:
+        made = tuple(Option(text, correct) for text, correct in options)
+        return Question("q", "knowledge", "Câu hỏi?", made, "Giải thích.")
+
+    assert quality.shortest_is_correct(question(("Có", True), ("Không ạ", False), ("Chưa", False)))
+    # same length as a wrong option: nothing to guess from
+    assert not quality.shortest_is_correct(question(("Có", True), ("Ừ", False), ("Chưa", False)))
+    assert not quality.shortest_is_correct(question(("Chưa", True), ("Có", False), ("Ừm", False)))
 
 
 def test_sentence_length_counts_words_not_symbols() -> None:

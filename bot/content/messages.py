@@ -90,19 +90,26 @@ _YAML_PROBLEMS: list[tuple[re.Pattern[str], str]] = [
         (r"^found unexpected end of stream$", "end_of_stream"),
         (r"^but found another document$", "another_document"),
         (r"^found undefined alias (.+)$", "undefined_alias"),
-        (r"^found unknown escape character (.+)$", "escape"),
+        (r"^found unknown escape character .*$", "escape"),
+        (r"^expected escape sequence of .*$", "escape"),
         (r"^expected ',' or '[\]}]', but got .*$", "flow_separator"),
-        (r"^found duplicate anchor (.+?); first occurrence$", "duplicate_anchor"),
+        (r"^second occurrence$", "duplicate_anchor"),
+        (r"^expected alphabetic or numeric character, but found .*$", "anchor_name"),
+        (r"^expected the node content, but found .*$", "no_value"),
+        (r"^found incompatible YAML document.*$", "yaml_version"),
+        (r"^expected chomping or indentation indicators, but found .*$", "block_indicator"),
+        (r"^expected '<document start>', but found (.+)$", "extra_at_end"),
+        (r"^expected a comment or a line break, but found (.+)$", "extra_on_line"),
     ]
 ]
 
 
 def yaml_problem(detail: str | None) -> str:
-    """PyYAML's `problem` (English) as an editor reads it; an unlisted one is kept as is."""
+    """PyYAML's `problem` (English) as an editor reads it; an unlisted one is quoted."""
     if not detail:
         return t("yaml.other")
     for pattern, key in _YAML_PROBLEMS:
         found = pattern.match(detail.strip())
         if found:
             return t(f"yaml.{key}", **dict(zip("a", found.groups(), strict=False)))
-    return detail
+    return t("yaml.untranslated", a=detail)
