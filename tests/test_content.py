@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -26,7 +27,9 @@ from bot.content.model import (
     MIN_CARDS,
     MIN_MINUTES,
     MIN_QUESTIONS,
+    Option,
     Problem,
+    Question,
 )
 from bot.content.overview import overview_path, render_overview
 from tests.support import Chat, make_app
@@ -47,141 +50,146 @@ def check(root: Path) -> list[Problem]:
     return check_content(root, today=TODAY, max_review_age_days=REVIEW_AGE)
 
 
-# fixture directory -> the exact `file:line: reason` it must produce
+# fixture directory -> the exact `file:line: reason` it must produce (in Vietnamese: the
+# content editors read these)
 BROKEN_CASES: dict[str, str] = {
-    "bad_date": "lessons/bai-mau.yaml:14: reviewed must be a date like 2026-11-20",
+    "bad_date": "lessons/bai-mau.yaml:14: trường 'reviewed' phải là ngày dạng 2026-11-20",
     "bad_question_id": (
-        "quizzes/bai-mau.yaml:23: question 3 id 'Câu 3' may only use a-z, 0-9 and '-'"
+        "quizzes/bai-mau.yaml:23: câu hỏi 3, trường 'id' là 'Câu 3': chỉ được dùng a-z, 0-9 và '-'"
     ),
     "bad_question_kind": (
-        "quizzes/bai-mau.yaml:6: question q1 kind 'tinh-huong' is not one of: situation, knowledge"
+        "quizzes/bai-mau.yaml:6: câu hỏi q1, trường 'kind' là 'tinh-huong', phải là một "
+        "trong: situation, knowledge"
     ),
-    "bad_schema_version": "lessons/bai-mau.yaml:1: unknown schema_version 3 (this build reads 2)",
+    "bad_schema_version": (
+        "lessons/bai-mau.yaml:1: schema_version 3 không đọc được (chương trình này đọc "
+        "schema_version 2)"
+    ),
     "bad_source_date": (
-        'lessons/bai-mau.yaml:21: source 1 date must be a date like 2025-10-21, "2025-10" or 2025'
+        "lessons/bai-mau.yaml:21: nguồn 1, trường 'date' phải là ngày dạng 2025-10-21, "
+        '"2025-10" hoặc 2025'
     ),
     "bad_tt02_domain": (
-        "lessons/bai-mau.yaml:12: unknown TT 02 domain 'an-toan' (one of: "
-        "khai_thac_du_lieu, giao_tiep_hop_tac, sang_tao_noi_dung, an_toan, "
+        "lessons/bai-mau.yaml:12: mã TT 02 'an-toan' không có trong danh sách miền năng lực "
+        "(chọn một trong: khai_thac_du_lieu, giao_tiep_hop_tac, sang_tao_noi_dung, an_toan, "
         "giai_quyet_van_de, ung_dung_ai)"
     ),
-    "bad_url": "lessons/bai-mau.yaml:22: source 1 url must start with https://",
-    "card_too_long": "lessons/bai-mau.yaml:25: card 2 has 510 characters (at most 500)",
+    "bad_url": "lessons/bai-mau.yaml:22: nguồn 1, trường 'url' phải bắt đầu bằng https://",
+    "card_too_long": "lessons/bai-mau.yaml:25: thẻ 2 có 510 ký tự (tối đa 500)",
     "card_without_diacritics": (
-        "lessons/bai-mau.yaml:25: card 2 has no Vietnamese diacritics (all letters ASCII)"
+        "lessons/bai-mau.yaml:25: thẻ 2 viết không dấu (cần gõ tiếng Việt có dấu)"
     ),
     "correct_option_longest": (
-        "quizzes/bai-mau.yaml:4: the right option is the longest in 4 of 6 questions "
-        "(at most 1/2; aim for a third)"
+        "quizzes/bai-mau.yaml:4: đáp án đúng là lựa chọn dài nhất ở 4/6 câu hỏi "
+        "(tối đa 1/2; nên khoảng một phần ba)"
     ),
-    "duplicate_key": "lessons/bai-mau.yaml:6: duplicate field 'order' (first on line 5)",
+    "duplicate_key": "lessons/bai-mau.yaml:6: trường 'order' bị lặp lại (đã có ở dòng 5)",
     "duplicate_lesson_id": (
-        "lessons/bai-sau.yaml:2: duplicate lesson id 'bai-mau' (also in lessons/bai-mau.yaml)"
+        "lessons/bai-sau.yaml:2: mã bài 'bai-mau' bị trùng (đã có trong lessons/bai-mau.yaml)"
     ),
-    "duplicate_option": "quizzes/bai-mau.yaml:47: question q5 option 2 repeats option 1",
+    "duplicate_option": ("quizzes/bai-mau.yaml:47: câu hỏi q5, lựa chọn 2 trùng với lựa chọn 1"),
     "duplicate_question_id": (
-        "quizzes/bai-mau.yaml:23: duplicate question id 'q2' (first on line 14)"
+        "quizzes/bai-mau.yaml:23: mã câu hỏi 'q2' bị trùng (đã có ở dòng 14)"
     ),
-    "duplicate_topic_id": "lessons/topics.yaml:6: duplicate topic id 'an-toan' (first on line 3)",
-    "empty_text": "quizzes/bai-mau.yaml:31: question q3 explanation is empty",
+    "duplicate_topic_id": ("lessons/topics.yaml:6: mã chủ đề 'an-toan' bị trùng (đã có ở dòng 3)"),
+    "empty_text": "quizzes/bai-mau.yaml:31: câu hỏi q3, trường 'explanation' để trống",
     "explanation_too_long": (
-        "quizzes/bai-mau.yaml:13: question q1 explanation has 410 characters (at most 400)"
+        "quizzes/bai-mau.yaml:13: câu hỏi q1, trường 'explanation' có 410 ký tự (tối đa 400)"
     ),
-    "few_situations": (
-        "quizzes/bai-mau.yaml:4: 2 of 6 questions are situations (at least 2/3 needed)"
-    ),
+    "few_situations": ("quizzes/bai-mau.yaml:4: chỉ 2/6 câu hỏi là tình huống (cần ít nhất 2/3)"),
     "id_filename_mismatch": (
-        "lessons/bai-mau.yaml:2: id 'bai-khac' does not match file name 'bai-mau.yaml'"
+        "lessons/bai-mau.yaml:2: mã bài 'bai-khac' không khớp tên tệp 'bai-mau.yaml'"
     ),
     "image_outside_lessons": (
-        "lessons/bai-mau.yaml:26: card 2 image '../quizzes/bai-mau.yaml' must be a path "
-        "inside lessons/"
+        "lessons/bai-mau.yaml:26: thẻ 2: ảnh '../quizzes/bai-mau.yaml' phải nằm trong "
+        "thư mục lessons/"
     ),
     "lesson_without_quiz": (
-        "lessons/bai-hai.yaml:2: lesson 'bai-hai' has no quiz (expected quizzes/bai-hai.yaml)"
+        "lessons/bai-hai.yaml:2: bài 'bai-hai' chưa có bài kiểm tra (cần tệp quizzes/bai-hai.yaml)"
     ),
     "long_sentence": (
-        "lessons/bai-mau.yaml:26: card 3 has a sentence of 30 words (at most 25): “Khi "
+        "lessons/bai-mau.yaml:26: thẻ 3 có câu dài 30 từ (tối đa 25): “Khi "
         "nhận nhận nhận nhận nhận …”"
     ),
-    "minutes_out_of_range": "lessons/bai-mau.yaml:7: minutes is 6 (must be 2-4)",
-    "missing_field": "lessons/bai-mau.yaml:1: missing field 'summary'",
+    "minutes_out_of_range": "lessons/bai-mau.yaml:7: trường 'minutes' là 6 (phải từ 2 đến 4)",
+    "missing_field": "lessons/bai-mau.yaml:1: thiếu trường 'summary'",
     "missing_image": (
-        "lessons/bai-mau.yaml:26: card 2 image file not found: lessons/media/khong-co.png"
+        "lessons/bai-mau.yaml:26: thẻ 2: không tìm thấy tệp ảnh lessons/media/khong-co.png"
     ),
-    "missing_topics_file": "lessons/topics.yaml:1: file is missing",
+    "missing_topics_file": "lessons/topics.yaml:1: thiếu tệp này",
     "near_duplicate_questions": (
-        "quizzes/bai-mau.yaml:25: question q3 is nearly the same as question "
-        "ung-dung-la (quizzes/bai-hai.yaml:25, 97% alike)"
+        "quizzes/bai-mau.yaml:25: câu hỏi q3 gần giống câu hỏi ung-dung-la "
+        "(quizzes/bai-hai.yaml:25, giống 97%)"
     ),
     "no_correct_option": (
-        "quizzes/bai-mau.yaml:17: question q2 has no correct option (exactly one needed)"
+        "quizzes/bai-mau.yaml:17: câu hỏi q2 chưa có lựa chọn đúng (cần đúng một)"
     ),
-    "no_sources": "lessons/bai-mau.yaml:18: sources is empty (at least 1 needed)",
+    "no_sources": "lessons/bai-mau.yaml:18: trường 'sources' trống (cần ít nhất 1 nguồn)",
     "number_as_text": (
-        "quizzes/bai-mau.yaml:20: question q2 option 2 must be text, not a whole number "
-        "(put it in quotes)"
+        "quizzes/bai-mau.yaml:20: câu hỏi q2, lựa chọn 2 phải là chữ, không phải số nguyên "
+        "(hãy đặt trong ngoặc kép)"
     ),
-    "option_too_long": (
-        "quizzes/bai-mau.yaml:11: question q1 option 2 has 90 characters (at most 80)"
-    ),
+    "option_too_long": ("quizzes/bai-mau.yaml:11: câu hỏi q1, lựa chọn 2 có 90 ký tự (tối đa 80)"),
     "option_with_because": (
-        "quizzes/bai-mau.yaml:20: question q2 option 2 contains 'vì' (an option must "
-        "not give its reason)"
+        "quizzes/bai-mau.yaml:20: câu hỏi q2, lựa chọn 2 có chữ 'vì' (lựa chọn không được "
+        "nêu lý do của nó)"
     ),
     "option_without_diacritics": (
-        "quizzes/bai-mau.yaml:30: question q3 option 3 has no Vietnamese diacritics "
-        "(all letters ASCII)"
+        "quizzes/bai-mau.yaml:30: câu hỏi q3, lựa chọn 3 viết không dấu (cần gõ tiếng Việt có dấu)"
     ),
-    "pass_count_out_of_range": "quizzes/bai-mau.yaml:3: pass_count is 7 (must be 1-6)",
-    "qd757_tag": "lessons/bai-mau.yaml:11: framework: unknown field 'qd757'",
+    "pass_count_out_of_range": (
+        "quizzes/bai-mau.yaml:3: trường 'pass_count' là 7 (phải từ 1 đến 6)"
+    ),
+    "qd757_tag": "lessons/bai-mau.yaml:11: trong 'framework': trường 'qd757' không hợp lệ",
     "question_too_long": (
-        "quizzes/bai-mau.yaml:16: question q2 text has 310 characters (at most 300)"
+        "quizzes/bai-mau.yaml:16: câu hỏi q2, trường 'text' có 310 ký tự (tối đa 300)"
     ),
     "quiz_filename_mismatch": (
-        "quizzes/bai-mau-quiz.yaml:2: lesson 'bai-mau' does not match file name 'bai-mau-quiz.yaml'"
+        "quizzes/bai-mau-quiz.yaml:2: mã bài 'bai-mau' không khớp tên tệp 'bai-mau-quiz.yaml'"
     ),
     "quiz_for_missing_lesson": (
-        "quizzes/bai-khong-co.yaml:2: quiz names lesson 'bai-khong-co' but no such lesson exists"
+        "quizzes/bai-khong-co.yaml:2: không có bài học mã 'bai-khong-co' cho bài kiểm tra này"
     ),
     "schema_version_1": (
-        "lessons/bai-mau.yaml:1: schema_version 1 is no longer read: rewrite the file "
-        "in schema_version 2 (see docs/content-format.md)"
+        "lessons/bai-mau.yaml:1: schema_version 1 không còn được đọc: hãy viết lại tệp "
+        "theo schema_version 2 (xem docs/content-format.md)"
     ),
-    "source_without_date": "lessons/bai-mau.yaml:19: source 1: missing field 'date'",
+    "source_without_date": "lessons/bai-mau.yaml:19: nguồn 1: thiếu trường 'date'",
     "source_without_locator": (
-        "lessons/bai-mau.yaml:19: source 1 has no url or document number (a reader must "
-        "be able to find it)"
+        "lessons/bai-mau.yaml:19: nguồn 1 chưa có 'url' hay 'document' (người đọc phải "
+        "tìm được nguồn)"
     ),
     "stale_review": (
-        "lessons/bai-mau.yaml:14: warning: reviewed 2025-06-30 is 524 days ago (more "
-        "than 365): re-read the facts against the sources"
+        "lessons/bai-mau.yaml:14: cảnh báo: ngày kiểm tra 'reviewed' 2025-06-30 đã cách "
+        "đây 524 ngày (quá 365 ngày): hãy đối chiếu lại dữ kiện với các nguồn"
     ),
-    "summary_too_long": "lessons/bai-mau.yaml:8: summary has 150 characters (at most 140)",
-    "title_too_long": "lessons/bai-mau.yaml:3: title has 70 characters (at most 60)",
-    "too_few_cards": "lessons/bai-mau.yaml:23: lesson has 2 cards (at least 3)",
-    "too_few_options": "quizzes/bai-mau.yaml:8: question q1 has 2 options (at least 3)",
-    "too_few_questions": "quizzes/bai-mau.yaml:4: quiz has 5 questions (at least 6)",
-    "too_many_cards": "lessons/bai-mau.yaml:23: lesson has 6 cards (at most 5)",
-    "too_many_options": "quizzes/bai-mau.yaml:35: question q4 has 5 options (at most 4)",
+    "summary_too_long": ("lessons/bai-mau.yaml:8: trường 'summary' có 150 ký tự (tối đa 140)"),
+    "title_too_long": "lessons/bai-mau.yaml:3: trường 'title' có 70 ký tự (tối đa 60)",
+    "too_few_cards": "lessons/bai-mau.yaml:23: bài có 2 thẻ (ít nhất 3)",
+    "too_few_options": "quizzes/bai-mau.yaml:8: câu hỏi q1 có 2 lựa chọn (ít nhất 3)",
+    "too_few_questions": "quizzes/bai-mau.yaml:4: bài kiểm tra có 5 câu hỏi (ít nhất 6)",
+    "too_many_cards": "lessons/bai-mau.yaml:23: bài có 6 thẻ (tối đa 5)",
+    "too_many_options": "quizzes/bai-mau.yaml:35: câu hỏi q4 có 5 lựa chọn (tối đa 4)",
     "two_correct_options": (
-        "quizzes/bai-mau.yaml:26: question q3 has 2 correct options (exactly one needed)"
+        "quizzes/bai-mau.yaml:26: câu hỏi q3 có 2 lựa chọn đúng (cần đúng một)"
     ),
-    "unknown_field": "lessons/bai-mau.yaml:5: unknown field 'author'",
+    "unknown_field": "lessons/bai-mau.yaml:5: trường 'author' không hợp lệ",
     "unknown_framework_tag": (
-        "lessons/bai-mau.yaml:11: unknown CV 3240 skill 'mua_ban_online' (one of: "
-        "dich_vu_cong, mua_sam, thanh_toan, tu_bao_ve, nen_tang_dia_phuong)"
+        "lessons/bai-mau.yaml:11: mã CV 3240 'mua_ban_online' không có trong danh sách "
+        "kỹ năng (chọn một trong: dich_vu_cong, mua_sam, thanh_toan, tu_bao_ve, "
+        "nen_tang_dia_phuong)"
     ),
     "unknown_topic": (
-        "lessons/bai-mau.yaml:4: unknown topic 'mang-xa-hoi' (not in lessons/topics.yaml)"
+        "lessons/bai-mau.yaml:4: chủ đề 'mang-xa-hoi' không có trong lessons/topics.yaml"
     ),
     "unsafe_tag": (
-        "lessons/bai-mau.yaml:3: YAML tag "
-        "tag:yaml.org,2002:python/object/apply:os.system is not allowed"
+        "lessons/bai-mau.yaml:3: không được dùng thẻ YAML "
+        "tag:yaml.org,2002:python/object/apply:os.system"
     ),
-    "wrong_type": "lessons/bai-mau.yaml:6: core must be true/false, not text",
+    "wrong_type": "lessons/bai-mau.yaml:6: trường 'core' phải là true/false, không phải chữ",
     "yaml_syntax_error": (
-        "lessons/bai-mau.yaml:8: YAML syntax error: mapping values are not allowed here"
+        "lessons/bai-mau.yaml:8: lỗi cú pháp YAML: không được có dấu ':' ở đây "
+        "(chữ có dấu ':' phải đặt trong ngoặc kép)"
     ),
 }
 # Warnings are shown but the content still loads and the service still starts.
@@ -189,15 +197,16 @@ WARNING_CASES = {"stale_review"}
 # Defects that are, rightly, also seen from a second side (the other file of the pair).
 ALSO_REPORTED = {
     "schema_version_1": [
-        "quizzes/bai-mau.yaml:1: schema_version 1 is no longer read: rewrite the file in "
-        "schema_version 2 (see docs/content-format.md)"
+        "quizzes/bai-mau.yaml:1: schema_version 1 không còn được đọc: hãy viết lại tệp "
+        "theo schema_version 2 (xem docs/content-format.md)"
     ],
     "duplicate_lesson_id": [
-        "lessons/bai-sau.yaml:2: id 'bai-mau' does not match file name 'bai-sau.yaml'"
+        "lessons/bai-sau.yaml:2: mã bài 'bai-mau' không khớp tên tệp 'bai-sau.yaml'"
     ],
     "id_filename_mismatch": [
-        "lessons/bai-mau.yaml:2: lesson 'bai-khac' has no quiz (expected quizzes/bai-khac.yaml)",
-        "quizzes/bai-mau.yaml:2: quiz names lesson 'bai-mau' but no such lesson exists",
+        "lessons/bai-mau.yaml:2: bài 'bai-khac' chưa có bài kiểm tra "
+        "(cần tệp quizzes/bai-khac.yaml)",
+        "quizzes/bai-mau.yaml:2: không có bài học mã 'bai-mau' cho bài kiểm tra này",
     ],
 }
 
@@ -241,13 +250,14 @@ def test_problems_are_sorted_by_path_then_line(tmp_path: Path) -> None:
     lesson.write_text(lesson.read_text(encoding="utf-8").replace("minutes: 3", "minutes: 0"))
     problems = check_content(root)
     assert [(p.path, p.line) for p in problems] == [(LESSON, 7), (LESSON, 25), (QUIZ, 3)]
-    assert str(problems[2]) == f"{QUIZ}:3: pass_count is 0 (must be 1-6)"
+    assert str(problems[2]) == f"{QUIZ}:3: trường 'pass_count' là 0 (phải từ 1 đến 6)"
 
 
 def test_problem_prints_as_file_line_reason() -> None:
-    assert str(Problem("lessons/a.yaml", 3, "title is empty")) == "lessons/a.yaml:3: title is empty"
-    warning = Problem("lessons/a.yaml", 9, "old", warning=True)
-    assert str(warning) == "lessons/a.yaml:9: warning: old"
+    problem = Problem("lessons/a.yaml", 3, "trường 'title' để trống")
+    assert str(problem) == "lessons/a.yaml:3: trường 'title' để trống"
+    warning = Problem("lessons/a.yaml", 9, "cũ", warning=True)
+    assert str(warning) == "lessons/a.yaml:9: cảnh báo: cũ"
 
 
 def test_unknown_field_suggests_the_close_name(tmp_path: Path) -> None:
@@ -256,19 +266,24 @@ def test_unknown_field_suggests_the_close_name(tmp_path: Path) -> None:
     lesson = root / "lessons/bai-mot.yaml"
     lesson.write_text(lesson.read_text(encoding="utf-8").replace("summary:", "sumary:"))
     reasons = {(p.line, p.reason) for p in check_content(root)}
-    assert (8, "unknown field 'sumary' (did you mean 'summary'?)") in reasons
-    assert (1, "missing field 'summary'") in reasons
+    assert (8, "trường 'sumary' không hợp lệ (có phải ý anh/chị là 'summary'?)") in reasons
+    assert (1, "thiếu trường 'summary'") in reasons
 
 
 @pytest.mark.parametrize(
     ("content", "line", "phrase"),
     [
-        (b"", 1, "file is empty"),
-        (b"# only a comment\n", 1, "file is empty"),
-        (b"- a\n- b\n", 1, "the file must be a mapping, not a list"),
-        (b"schema_version: 2\n---\nid: x\n", 2, "YAML syntax error"),
-        (b"schema_version: 2\ntitle: caf\xe9\n", 2, "file is not valid UTF-8"),
-        (b"schema_version: 2\nsources: &s [*s]\n", 2, "source 1 must be a mapping"),
+        (b"", 1, "tệp trống"),
+        (b"# only a comment\n", 1, "tệp trống"),
+        (b"- a\n- b\n", 1, "tệp phải gồm các dòng 'trường: giá trị', không phải danh sách"),
+        (
+            b"schema_version: 2\n---\nid: x\n",
+            2,
+            "lỗi cú pháp YAML: tệp chỉ được có một phần: bỏ dòng '---'",
+        ),
+        (b"schema_version: 2\ntitle: caf\xe9\n", 2, "tệp không lưu ở dạng UTF-8"),
+        (b"schema_version: 2\nsources: &s [*s]\n", 2, "nguồn 1 phải gồm các dòng"),
+        (b"schema_version: 2\ntitle: a\x01b\n", 2, "lỗi cú pháp YAML: tệp có ký tự không"),
     ],
 )
 def test_malformed_lesson_files(tmp_path: Path, content: bytes, line: int, phrase: str) -> None:
@@ -285,8 +300,8 @@ def test_yml_extension_and_missing_directory_are_reported(tmp_path: Path) -> Non
     (root / "lessons/bai-mot.yaml").rename(root / "lessons/bai-mot.yml")
     shutil.rmtree(root / "quizzes")
     reasons = {str(p) for p in check_content(root)}
-    assert "lessons/bai-mot.yml:1: content files must end in .yaml, not .yml" in reasons
-    assert "quizzes/:1: directory is missing" in reasons
+    assert "lessons/bai-mot.yml:1: tệp nội dung phải có đuôi .yaml, không phải .yml" in reasons
+    assert "quizzes/:1: thiếu thư mục này" in reasons
 
 
 def test_unsafe_tag_is_never_executed(tmp_path: Path) -> None:
@@ -298,8 +313,94 @@ def test_unsafe_tag_is_never_executed(tmp_path: Path) -> None:
     evil = f'title: !!python/object/apply:os.system ["touch {marker}"]'
     lesson.write_text(text.replace("title: Bài một", evil), encoding="utf-8")
     problems = check_content(root)
-    assert any("is not allowed" in p.reason and p.line == 3 for p in problems)
+    assert any("không được dùng thẻ YAML" in p.reason and p.line == 3 for p in problems)
     assert not marker.exists()
+
+
+# Words of the old English reasons (and of PyYAML's errors): none may reach an editor.
+ENGLISH = (
+    " must ",
+    " missing",
+    "unknown",
+    " not ",
+    "characters",
+    " is ",
+    " has ",
+    "field",
+    "did you mean",
+    "expected",
+    "found",
+    "allowed",
+    "empty",
+    "warning",
+    "question",
+    "option",
+    "source",
+    "card",
+    " line ",
+)
+# What an editor typed (field names, ids, values) may be English: it is quoted.
+_QUOTED = re.compile(r"'[^']*'|“[^”]*”|\"[^\"]*\"")
+BROKEN_YAML = [
+    b"",
+    b"- a\n- b\n",
+    b"schema_version: 2\n---\nid: x\n",
+    b"schema_version: 2\ntitle: caf\xe9\n",
+    b"schema_version: 2\ntitle: a\x01b\n",
+    b"schema_version: 2\n\tid: x\n",
+    b'schema_version: 2\ntitle: "abc\n',
+    b"schema_version: 2\nid: x\n  title: y\n",
+    b"schema_version: 2\ncards: [a, b\n",
+    b"schema_version: 2\nid: *x\n",
+    b'schema_version: 2\ntitle: "a\\qb"\n',
+    b"schema_version: 2\nid: [\n",
+    b"schema_version: 2\n- a\n",
+    b"schema_version: 2\ntitle: @abc\n",
+    b'schema_version: 2\ntitle: "abc" def\n',
+    b"schema_version: 2\nid: &a x\ntitle: &a y\n",
+    b"%YAML 2.0\n---\na: 1\n",
+    b"schema_version: 2\n1: x\ntitle: ~\nsources: []\ncards: x\n",
+    b"schema_version: 2\nid: bai-mot\nminutes: 0x1\norder: 1.5\nreviewed: [1]\n",
+    b"!foo x\n",
+]
+
+
+# Other files of the valid set, broken in ways the fixtures do not show.
+BROKEN_OTHER = [
+    ("lessons/topics.yaml", b"schema_version: 2\ntopics: []\n"),
+    ("lessons/topics.yaml", b"schema_version: 2\ntopics:\n  - id: A B\n    title: ''\n"),
+    ("quizzes/bai-mot.yaml", b"schema_version: 2\nlesson: bai-mot\npass_count: x\nquestions: 3\n"),
+    (
+        "quizzes/bai-mot.yaml",
+        b"schema_version: 2\nlesson: bai-mot\npass_count: 1\nquestions:\n  - 5\n"
+        b"  - id: q2\n    kind: k\n    text: T\xc3\xb4i?\n    explanation: ''\n"
+        b"    options: [{text: a, correct: maybe}, b, {text: c, correct: true, x: 1}]\n",
+    ),
+]
+
+
+def _reasons_of_broken_files(tmp_path: Path) -> list[str]:
+    reasons = [p.reason for name in BROKEN_CASES for p in check(BROKEN / name)]
+    cases = [("lessons/bai-mot.yaml", content) for content in BROKEN_YAML] + BROKEN_OTHER
+    for number, (path, content) in enumerate(cases):
+        root = tmp_path / str(number)
+        shutil.copytree(OK, root)
+        (root / path).write_bytes(content)
+        reasons.extend(p.reason for p in check(root))
+    return reasons
+
+
+def test_reasons_are_vietnamese(tmp_path: Path) -> None:
+    reasons = _reasons_of_broken_files(tmp_path)
+    assert len(reasons) > 100
+    english = [
+        reason
+        for reason in reasons
+        if any(word in _QUOTED.sub("", reason).lower() for word in ENGLISH)
+    ]
+    assert english == []
+    warning = str(check(BROKEN / "stale_review")[0])
+    assert "cảnh báo: " in warning and "warning" not in warning
 
 
 # ----------------------------------------------------------------- quiz fairness rules
@@ -315,8 +416,8 @@ def _with_option(tmp_path: Path, text: str) -> list[str]:
     return [str(p) for p in check_content(root)]
 
 
-BECAUSE = "contains 'vì' (an option must not give its reason)"
-ASCII = "has no Vietnamese diacritics (all letters ASCII)"
+BECAUSE = "có chữ 'vì' (lựa chọn không được nêu lý do của nó)"
+ASCII = "viết không dấu (cần gõ tiếng Việt có dấu)"
 
 
 @pytest.mark.parametrize(
@@ -331,8 +432,49 @@ ASCII = "has no Vietnamese diacritics (all letters ASCII)"
     ],
 )
 def test_option_rules(tmp_path: Path, text: str, reason: str | None) -> None:
-    expected = [] if reason is None else [f"quizzes/bai-mot.yaml:30: question q3 option 3 {reason}"]
+    where = "quizzes/bai-mot.yaml:30: câu hỏi q3, lựa chọn 3"
+    expected = [] if reason is None else [f"{where} {reason}"]
     assert _with_option(tmp_path, text) == expected
+
+
+# The valid set's wrong options that are shorter than the right one, and longer wordings:
+# with these, the right option is the shortest of all six questions of bai-mot.
+LONGER_WRONG = {
+    "Nhắn mã": "Nhắn mã qua Zalo cho họ",
+    "Quét lại": "Quét lại lần nữa rồi chuyển",
+    "Nhắn hỏi lại": "Nhắn lại hỏi số tài khoản",
+    "Đổi mật khẩu": "Đổi tên tài khoản ngân hàng",
+    "Khi máy chậm": "Khi có người lạ gọi điện nhắc cập nhật",
+}
+
+
+def test_right_option_shortest_in_most_questions_is_refused(tmp_path: Path) -> None:
+    # A reader who learnt "never the longest" must not find the answer the other way round.
+    root = tmp_path / "root"
+    shutil.copytree(OK, root)
+    quiz = root / "quizzes/bai-mot.yaml"
+    text = quiz.read_text(encoding="utf-8")
+    for short, long in LONGER_WRONG.items():
+        assert f"      - text: {short}\n" in text
+        text = text.replace(f"      - text: {short}\n", f"      - text: {long}\n")
+    quiz.write_text(text, encoding="utf-8")
+    assert [str(p) for p in check_content(root)] == [
+        "quizzes/bai-mot.yaml:4: đáp án đúng là lựa chọn ngắn nhất ở 6/6 câu hỏi "
+        "(tối đa 1/2): người học đoán được đáp án theo độ dài"
+    ]
+    with pytest.raises(ContentError):
+        load_curriculum(root)
+
+
+def test_shortest_counts_only_a_right_option_shorter_than_every_other() -> None:
+    def question(*options: tuple[str, bool]) -> Question:
+        made = tuple(Option(text, correct) for text, correct in options)
+        return Question("q", "knowledge", "Câu hỏi?", made, "Giải thích.")
+
+    assert quality.shortest_is_correct(question(("Có", True), ("Không ạ", False), ("Chưa", False)))
+    # same length as a wrong option: nothing to guess from
+    assert not quality.shortest_is_correct(question(("Có", True), ("Ừ", False), ("Chưa", False)))
+    assert not quality.shortest_is_correct(question(("Chưa", True), ("Có", False), ("Ừm", False)))
 
 
 def test_sentence_length_counts_words_not_symbols() -> None:
@@ -469,16 +611,18 @@ def test_overview_command_writes_lessons_readme(tmp_path: Path) -> None:
 def test_overview_command_refuses_broken_content() -> None:
     result = CliRunner().invoke(cli, ["content", "overview", str(BROKEN / "card_too_long")])
     assert result.exit_code == 1
-    assert "lessons/bai-mau.yaml:25: card 2 has 510 characters (at most 500)" in result.output
+    assert "lessons/bai-mau.yaml:25: thẻ 2 có 510 ký tự (tối đa 500)" in result.output
 
 
 def test_check_command_prints_warnings_and_passes(tmp_path: Path) -> None:
     stale = BROKEN / "stale_review"
     result = CliRunner().invoke(cli, ["content", "check", str(stale)])
     assert result.exit_code == 0, result.output
-    assert "lessons/bai-mau.yaml:14: warning: reviewed 2025-06-30 is" in result.output
+    assert "lessons/bai-mau.yaml:14: cảnh báo: ngày kiểm tra 'reviewed' 2025-06-30" in (
+        result.output
+    )
     patient = ["content", "check", str(stale), "--max-review-age-days", "100000"]
-    assert "warning" not in CliRunner().invoke(cli, patient).output
+    assert "lessons/bai-mau.yaml" not in CliRunner().invoke(cli, patient).output
 
 
 # ----------------------------------------------------------------- the shipped curriculum
@@ -562,26 +706,30 @@ async def test_resident_is_told_the_pass_mark_as_a_count(app) -> None:
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
-        ("tt02: [an_toan]", "tt02: []", ["12: framework tt02 is empty (at least 1 tag)"]),
+        (
+            "tt02: [an_toan]",
+            "tt02: []",
+            ["12: trường 'tt02' trong 'framework' trống (cần ít nhất 1 mã)"],
+        ),
         (
             "cv3240: [tu_bao_ve]",
             "cv3240: [tu_bao_ve, tu_bao_ve]",
-            ["11: framework cv3240 repeats 'tu_bao_ve'"],
+            ["11: trường 'cv3240' trong 'framework' lặp lại 'tu_bao_ve'"],
         ),
         (
             "unconfirmed: []",
             "unconfirmed: [{a: b}]",
-            ["13: unconfirmed item 1 must be text, not a mapping"],
+            ["13: trường 'unconfirmed', mục 1 phải là chữ, không phải các dòng 'trường: giá trị'"],
         ),
         (
             "    date: 2026-11-20",
             '    date: "2026-02-30"',
-            ['21: source 1 date must be a date like 2025-10-21, "2025-10" or 2025'],
+            ["21: nguồn 1, trường 'date' phải là ngày dạng 2025-10-21, \"2025-10\" hoặc 2025"],
         ),
         (
             '  readability: "Người đọc thử mẫu, ngày 20/11/2026, không phải sửa gì."\n',
             "",
-            ["15: review: missing field 'readability'"],
+            ["15: trong 'review': thiếu trường 'readability'"],
         ),
         # a source may give both a url and a document number
         ("    url: https://", "    document: 1/2024/TT-X\n    url: https://", []),

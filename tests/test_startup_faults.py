@@ -96,7 +96,7 @@ def test_bad_content_names_the_file_and_line(tmp_path, command):
     env = clean_env(tmp_path, HOCVUSO_CONTENT_DIR=str(BROKEN_CONTENT))
     first, hint = fault_lines(run(command, env, tmp_path))
     assert first.startswith("Nội dung bài học có 1 lỗi")
-    assert "bai-mau.yaml:25: card 2 has 510" in first
+    assert "bai-mau.yaml:25: thẻ 2 có 510 ký tự" in first
     assert f"hocvuso content check {BROKEN_CONTENT}" in hint
 
 

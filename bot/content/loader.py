@@ -20,6 +20,7 @@ from pathlib import Path
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from bot.content import messages as m
 from bot.content import quality
 from bot.content.frameworks import FRAMEWORKS
 from bot.content.model import (
@@ -62,15 +63,16 @@ MAX_ID_CHARS = 24
 SOURCE_DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
 
 _TAG = "tag:yaml.org,2002:"
+# The YAML tags content may use -> the catalog key naming that kind of value.
 _KIND_BY_TAG = {
     _TAG + "str": "text",
-    _TAG + "int": "a whole number",
-    _TAG + "float": "a decimal number",
-    _TAG + "bool": "true/false",
-    _TAG + "null": "empty",
-    _TAG + "timestamp": "a date",
-    _TAG + "map": "a mapping",
-    _TAG + "seq": "a list",
+    _TAG + "int": "int",
+    _TAG + "float": "float",
+    _TAG + "bool": "bool",
+    _TAG + "null": "null",
+    _TAG + "timestamp": "timestamp",
+    _TAG + "map": "map",
+    _TAG + "seq": "seq",
 }
 
 
@@ -79,7 +81,8 @@ class ContentError(Exception):
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = list(problems)
-        super().__init__("\n".join(str(problem) for problem in self.problems))
+        lines = [str(problem) for problem in self.problems]
+        super().__init__("\n".join(lines) if lines else m.t("no_problems_listed"))
 
 
 def default_content_root() -> Path:
@@ -115,7 +118,9 @@ def _line(node: Node) -> int:
 
 
 def _kind(node: Node) -> str:
-    return _KIND_BY_TAG.get(node.tag, f"tagged {node.tag}")
+    """What a value is, as a reason names it ("chữ", "danh sách", ...)."""
+    key = _KIND_BY_TAG.get(node.tag)
+    return m.t(f"kind.{key}") if key else m.t("kind.tagged", tag=node.tag)
 
 
 def _nodes(node: Node) -> Iterator[Node]:
@@ -133,10 +138,6 @@ def _nodes(node: Node) -> Iterator[Node]:
         elif isinstance(current, MappingNode):
             for key, value in current.value:
                 stack.extend((key, value))
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _clean(text: str) -> str:
@@ -187,25 +188,30 @@ class _File:
             text = self.path.read_bytes().decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             line = self.path.read_bytes()[: exc.start].count(b"\n") + 1
-            self.problem(line, "file is not valid UTF-8")
+            self.problem(line, m.t("file_not_utf8"))
             return None
         try:
             node = yaml.compose(text, Loader=yaml.SafeLoader)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark else 1
-            detail = exc.problem or exc.context or "invalid YAML"
-            self.problem(line, f"YAML syntax error: {detail}")
+            detail = m.yaml_problem(exc.problem or exc.context)
+            self.problem(line, m.t("yaml_syntax", detail=detail))
             return None
-        except yaml.YAMLError as exc:
-            self.problem(1, f"YAML syntax error: {exc}")
+        except yaml.reader.ReaderError as exc:
+            line = text[: exc.position].count("\n") + 1
+            code = f"#x{exc.character:04x}" if isinstance(exc.character, int) else exc.character
+            self.problem(line, m.t("yaml_syntax", detail=m.t("yaml.bad_character", a=code)))
+            return None
+        except yaml.YAMLError:
+            self.problem(1, m.t("yaml_syntax", detail=m.t("yaml.other")))
             return None
         if node is None:
-            self.problem(1, "file is empty")
+            self.problem(1, m.t("file_empty"))
             return None
         for tagged in _nodes(node):
             if tagged.tag not in _KIND_BY_TAG:
-                self.problem(_line(tagged), f"YAML tag {tagged.tag} is not allowed")
+                self.problem(_line(tagged), m.t("yaml_tag", tag=tagged.tag))
         return node
 
     # ----- structure
@@ -216,39 +222,42 @@ class _File:
         required: tuple[str, ...],
         optional: tuple[str, ...] = (),
         prefix: str = "",
-        what: str = "the file",
+        what: str | None = None,
         line: int | None = None,
     ) -> _Fields | None:
         """Check that `node` is a mapping with exactly the allowed keys.
 
         A missing key is reported at `line` (the parent key of a nested mapping), or else
-        where the mapping starts.
+        where the mapping starts. `prefix` starts each reason ("nguồn 1: "); `what` names
+        the mapping (the file itself when None).
         """
         if not isinstance(node, MappingNode):
-            self.problem(_line(node), f"{what} must be a mapping, not {_kind(node)}")
+            what = what or m.t("label.file")
+            self.problem(_line(node), m.t("must_be_mapping", what=what, kind=_kind(node)))
             return None
         fields = _Fields(node)
         allowed = set(required) | set(optional)
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, ScalarNode) else None
             if not isinstance(key, str) or key_node.tag != _TAG + "str":
-                self.problem(_line(key_node), f"{prefix}unknown field {key!r}")
+                reason = m.t("field_unknown", prefix=prefix, name=repr(key), hint="")
+                self.problem(_line(key_node), reason)
                 continue
             if key in fields.entries:
                 first = fields.key_line(key)
-                self.problem(
-                    _line(key_node), f"{prefix}duplicate field '{key}' (first on line {first})"
-                )
+                reason = m.t("field_duplicate", prefix=prefix, name=key, first=first)
+                self.problem(_line(key_node), reason)
                 continue
             if key not in allowed:
                 close = difflib.get_close_matches(key, sorted(allowed), n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
-                self.problem(_line(key_node), f"{prefix}unknown field '{key}'{hint}")
+                hint = m.t("field_hint", close=close[0]) if close else ""
+                reason = m.t("field_unknown", prefix=prefix, name=f"'{key}'", hint=hint)
+                self.problem(_line(key_node), reason)
                 continue
             fields.entries[key] = (key_node, value_node)
         for key in required:
             if key not in fields.entries:
-                self.problem(line or _line(node), f"{prefix}missing field '{key}'")
+                self.problem(line or _line(node), m.t("field_missing", prefix=prefix, name=key))
         return fields
 
     def sequence(self, fields: _Fields, key: str, label: str) -> list[Node] | None:
@@ -256,7 +265,8 @@ class _File:
         if node is None:
             return None
         if not isinstance(node, SequenceNode):
-            self.problem(fields.key_line(key), f"{label} must be a list, not {_kind(node)}")
+            reason = m.t("must_be_list", label=label, kind=_kind(node))
+            self.problem(fields.key_line(key), reason)
             return None
         return list(node.value)
 
@@ -268,9 +278,11 @@ class _File:
             return node
         if node.tag not in _KIND_BY_TAG:
             return None  # reported once by _File.compose
-        hint = " (put it in quotes)" if tag == _TAG + "str" and isinstance(node, ScalarNode) else ""
-        expected = _KIND_BY_TAG[tag]
-        self.problem(fields.key_line(key), f"{label} must be {expected}, not {_kind(node)}{hint}")
+        quote = tag == _TAG + "str" and isinstance(node, ScalarNode)
+        hint = m.t("quote_hint") if quote else ""
+        expected = m.t(f"kind.{_KIND_BY_TAG[tag]}")
+        reason = m.t("must_be_kind", label=label, expected=expected, kind=_kind(node), hint=hint)
+        self.problem(fields.key_line(key), reason)
         return None
 
     # ----- typed values
@@ -284,17 +296,17 @@ class _File:
             return None
         line = fields.key_line(key)
         if isinstance(node, ScalarNode) and node.tag == _TAG + "null":
-            self.problem(line, f"{label} is empty")
+            self.problem(line, m.t("empty", label=label))
             return None
         scalar = self._scalar(fields, key, label, _TAG + "str")
         if scalar is None:
             return None
         value = _clean(scalar.value)
         if not value:
-            self.problem(line, f"{label} is empty")
+            self.problem(line, m.t("empty", label=label))
             return None
         if max_chars is not None and len(value) > max_chars:
-            self.problem(line, f"{label} has {len(value)} characters (at most {max_chars})")
+            self.problem(line, m.t("too_long", label=label, count=len(value), most=max_chars))
         return value
 
     def identifier(self, fields: _Fields, key: str, label: str) -> str | None:
@@ -303,11 +315,11 @@ class _File:
             return None
         line = fields.key_line(key)
         if not ID_PATTERN.match(value):
-            self.problem(line, f"{label} '{value}' may only use a-z, 0-9 and '-'")
+            self.problem(line, m.t("id_chars", label=label, value=value))
         elif len(value) > MAX_ID_CHARS:
-            self.problem(
-                line, f"{label} '{value}' has {len(value)} characters (at most {MAX_ID_CHARS})"
-            )
+            count = len(value)
+            reason = m.t("id_too_long", label=label, value=value, count=count, most=MAX_ID_CHARS)
+            self.problem(line, reason)
         return value
 
     def integer(
@@ -324,11 +336,12 @@ class _File:
         try:
             value = int(yaml.constructor.SafeConstructor().construct_yaml_int(scalar))
         except (ValueError, yaml.YAMLError):
-            self.problem(fields.key_line(key), f"{label} must be a whole number")
+            self.problem(fields.key_line(key), m.t("not_whole_number", label=label))
             return None
         if (low is not None and value < low) or (high is not None and value > high):
-            bounds = f"{low}-{high}" if high is not None else f"at least {low}"
-            self.problem(fields.key_line(key), f"{label} is {value} (must be {bounds})")
+            key_ = "out_of_range" if high is not None else "below_minimum"
+            reason = m.t(key_, label=label, value=value, low=low, high=high)
+            self.problem(fields.key_line(key), reason)
             return None
         return value
 
@@ -356,7 +369,7 @@ class _File:
                 value = None
         if isinstance(value, date) and not isinstance(value, datetime):
             return value
-        self.problem(line, f"{label} must be a date like 2026-11-20")
+        self.problem(line, m.t("day_format", label=label))
         return None
 
     def older_schema(self, root: Node) -> bool:
@@ -374,11 +387,8 @@ class _File:
                     except ValueError:
                         return False
                     if 0 < version < SCHEMA_VERSION:
-                        self.problem(
-                            _line(key),
-                            f"schema_version {version} is no longer read: rewrite the file in "
-                            f"schema_version {SCHEMA_VERSION} (see docs/content-format.md)",
-                        )
+                        reason = m.t("schema_old", version=version, current=SCHEMA_VERSION)
+                        self.problem(_line(key), reason)
                         return True
                 return False
         return False
@@ -399,7 +409,7 @@ class _File:
             shown = version if version is not None else node.value
         else:
             shown = node.value if isinstance(node, ScalarNode) else _kind(node)
-        self.problem(line, f"unknown schema_version {shown} (this build reads {SCHEMA_VERSION})")
+        self.problem(line, m.t("schema_unknown", shown=shown, current=SCHEMA_VERSION))
         return False
 
     def texts(self, fields: _Fields, key: str, label: str, max_chars: int) -> list[str] | None:
@@ -409,17 +419,18 @@ class _File:
             return None
         values: list[str] = []
         for number, item in enumerate(items, start=1):
+            named = m.item(label, number)
             if not isinstance(item, ScalarNode) or item.tag != _TAG + "str":
-                self.problem(_line(item), f"{label} item {number} must be text, not {_kind(item)}")
+                text, kind = m.t("kind.text"), _kind(item)
+                reason = m.t("must_be_kind", label=named, expected=text, kind=kind, hint="")
+                self.problem(_line(item), reason)
                 continue
             value = _clean(item.value)
             if not value:
-                self.problem(_line(item), f"{label} item {number} is empty")
+                self.problem(_line(item), m.t("empty", label=named))
             elif len(value) > max_chars:
-                self.problem(
-                    _line(item),
-                    f"{label} item {number} has {len(value)} characters (at most {max_chars})",
-                )
+                reason = m.t("too_long", label=named, count=len(value), most=max_chars)
+                self.problem(_line(item), reason)
             else:
                 values.append(value)
         return values
@@ -444,7 +455,7 @@ class _File:
                     return date.fromisoformat(raw).isoformat()
                 except ValueError:
                     pass
-        self.problem(line, f'{label} must be a date like 2025-10-21, "2025-10" or 2025')
+        self.problem(line, m.t("source_date_format", label=label))
         return None
 
 
@@ -507,7 +518,7 @@ class _Checker:
         quizzes_dir = self.root / QUIZZES_DIR
         for directory in (lessons_dir, quizzes_dir):
             if not directory.is_dir():
-                self.problems.append(Problem(directory.name + "/", 1, "directory is missing"))
+                self.problems.append(Problem(directory.name + "/", 1, m.t("directory_missing")))
         if lessons_dir.is_dir():
             self._check_topics(lessons_dir / TOPICS_FILE)
             for path in self._yaml_files(lessons_dir):
@@ -532,9 +543,7 @@ class _Checker:
             if not path.is_file():
                 continue
             if path.suffix == ".yml":
-                self.problems.append(
-                    Problem(self._rel(path), 1, "content files must end in .yaml, not .yml")
-                )
+                self.problems.append(Problem(self._rel(path), 1, m.t("file_yml")))
             elif path.suffix == ".yaml":
                 yield path
 
@@ -543,7 +552,7 @@ class _Checker:
     def _check_topics(self, path: Path) -> None:
         rel = self._rel(path)
         if not path.is_file():
-            self.problems.append(Problem(rel, 1, "file is missing"))
+            self.problems.append(Problem(rel, 1, m.t("file_missing")))
             return
         f = _File(path, rel, self.problems)
         root = f.compose()
@@ -552,27 +561,25 @@ class _Checker:
         fields = f.mapping(root, ("schema_version", "topics"))
         if fields is None or not f.schema_version(fields):
             return
-        items = f.sequence(fields, "topics", "topics")
+        items = f.sequence(fields, "topics", m.field("topics"))
         if items is None:
             return
         if not items:
-            f.problem(fields.key_line("topics"), "topics list is empty")
+            f.problem(fields.key_line("topics"), m.t("topics_empty"))
         first_line: dict[str, int] = {}
         for number, item in enumerate(items, start=1):
-            prefix = f"topic {number}: "
-            entry = f.mapping(item, _TOPIC_FIELDS, prefix=prefix, what=f"topic {number}")
+            label = m.topic(number)
+            entry = f.mapping(item, _TOPIC_FIELDS, prefix=f"{label}: ", what=label)
             if entry is None:
                 continue
-            topic_id = f.identifier(entry, "id", f"{prefix}id")
-            title = f.text(entry, "title", f"{prefix}title", MAX_TITLE_CHARS)
-            order = f.integer(entry, "order", f"{prefix}order")
+            topic_id = f.identifier(entry, "id", m.part(label, m.field("id")))
+            title = f.text(entry, "title", m.part(label, m.field("title")), MAX_TITLE_CHARS)
+            order = f.integer(entry, "order", m.part(label, m.field("order")))
             if topic_id is None:
                 continue
             if topic_id in first_line:
-                f.problem(
-                    entry.key_line("id"),
-                    f"duplicate topic id '{topic_id}' (first on line {first_line[topic_id]})",
-                )
+                first = first_line[topic_id]
+                f.problem(entry.key_line("id"), m.t("topic_duplicate", id=topic_id, first=first))
                 continue
             first_line[topic_id] = entry.key_line("id")
             if title is not None and order is not None:
@@ -595,26 +602,23 @@ class _Checker:
         if fields is None or not f.schema_version(fields):
             return
 
-        lesson_id = f.identifier(fields, "id", "id")
+        lesson_id = f.identifier(fields, "id", m.field("id"))
         entry.id_line = fields.key_line("id")
         if lesson_id is not None:
             entry.id = lesson_id
             if lesson_id != path.stem:
-                f.problem(
-                    entry.id_line,
-                    f"id '{lesson_id}' does not match file name '{path.name}'",
-                )
-        title = f.text(fields, "title", "title", MAX_TITLE_CHARS)
-        topic = f.identifier(fields, "topic", "topic")
+                f.problem(entry.id_line, m.t("id_mismatch", id=lesson_id, file=path.name))
+        title = f.text(fields, "title", m.field("title"), MAX_TITLE_CHARS)
+        topic = f.identifier(fields, "topic", m.field("topic"))
         entry.topic, entry.topic_line = topic, fields.key_line("topic")
-        order = f.integer(fields, "order", "order")
-        core = f.boolean(fields, "core", "core")
-        minutes = f.integer(fields, "minutes", "minutes", MIN_MINUTES, MAX_MINUTES)
-        summary = f.text(fields, "summary", "summary", MAX_SUMMARY_CHARS)
-        action = f.text(fields, "action", "action", MAX_ACTION_CHARS)
+        order = f.integer(fields, "order", m.field("order"))
+        core = f.boolean(fields, "core", m.field("core"))
+        minutes = f.integer(fields, "minutes", m.field("minutes"), MIN_MINUTES, MAX_MINUTES)
+        summary = f.text(fields, "summary", m.field("summary"), MAX_SUMMARY_CHARS)
+        action = f.text(fields, "action", m.field("action"), MAX_ACTION_CHARS)
         framework = self._framework(f, fields)
-        unconfirmed = f.texts(fields, "unconfirmed", "unconfirmed", MAX_UNCONFIRMED_CHARS)
-        reviewed = f.day(fields, "reviewed", "reviewed")
+        unconfirmed = f.texts(fields, "unconfirmed", m.field("unconfirmed"), MAX_UNCONFIRMED_CHARS)
+        reviewed = f.day(fields, "reviewed", m.field("reviewed"))
         review = self._review(f, fields)
         sources = self._sources(f, fields)
         cards = self._cards(f, fields, path.parent)
@@ -655,8 +659,8 @@ class _Checker:
             node,
             required,
             optional,
-            prefix="framework: ",
-            what="framework",
+            prefix=m.inside("framework") + ": ",
+            what=m.field("framework"),
             line=fields.key_line("framework"),
         )
         if inner is None:
@@ -664,12 +668,13 @@ class _Checker:
         tags: dict[str, tuple[str, ...]] = {}
         complete = True
         for fw in FRAMEWORKS:
-            items = f.sequence(inner, fw.key, f"framework {fw.key}")
+            label = m.nested("framework", fw.key)
+            items = f.sequence(inner, fw.key, label)
             if items is None:
                 complete = complete and not fw.required
                 continue
             if not items and fw.required:
-                f.problem(inner.key_line(fw.key), f"framework {fw.key} is empty (at least 1 tag)")
+                f.problem(inner.key_line(fw.key), m.t("framework_empty", label=label))
                 complete = False
             values: list[str] = []
             for item in items:
@@ -678,13 +683,14 @@ class _Checker:
                 if value is None or value not in fw.wording:
                     known = ", ".join(fw.wording)
                     shown = value if value is not None else _kind(item)
-                    f.problem(
-                        _line(item),
-                        f"unknown {fw.short} {fw.what} '{shown}' (one of: {known})",
+                    what = m.t(f"framework_what.{fw.what}")
+                    reason = m.t(
+                        "framework_unknown", short=fw.short, value=shown, what=what, known=known
                     )
+                    f.problem(_line(item), reason)
                     complete = False
                 elif value in values:
-                    f.problem(_line(item), f"framework {fw.key} repeats '{value}'")
+                    f.problem(_line(item), m.t("framework_repeat", label=label, value=value))
                     complete = False
                 else:
                     values.append(value)
@@ -698,74 +704,72 @@ class _Checker:
         inner = f.mapping(
             node,
             ("facts", "readability"),
-            prefix="review: ",
-            what="review",
+            prefix=m.inside("review") + ": ",
+            what=m.field("review"),
             line=fields.key_line("review"),
         )
         if inner is None:
             return None
         # Notes for the team, never shown to residents: as long as the reviewers need.
-        facts = f.text(inner, "facts", "review facts")
-        readability = f.text(inner, "readability", "review readability")
+        facts = f.text(inner, "facts", m.nested("review", "facts"))
+        readability = f.text(inner, "readability", m.nested("review", "readability"))
         if facts is None or readability is None:
             return None
         return Review(facts, readability)
 
     def _sources(self, f: _File, fields: _Fields) -> tuple[Source, ...] | None:
-        items = f.sequence(fields, "sources", "sources")
+        items = f.sequence(fields, "sources", m.field("sources"))
         if items is None:
             return None
         if not items:
-            f.problem(fields.key_line("sources"), "sources is empty (at least 1 needed)")
+            f.problem(fields.key_line("sources"), m.t("sources_empty"))
             return None
         sources: list[Source] = []
         for number, item in enumerate(items, start=1):
-            label = f"source {number}"
+            label = m.source(number)
             before = f.count
             entry = f.mapping(
                 item, _SOURCE_FIELDS, _SOURCE_LOCATORS, prefix=f"{label}: ", what=label
             )
             if entry is None:
                 continue
-            title = f.text(entry, "title", f"{label} title")
-            publisher = f.text(entry, "publisher", f"{label} publisher")
-            when = f.source_date(entry, f"{label} date")
+            title = f.text(entry, "title", m.part(label, m.field("title")))
+            publisher = f.text(entry, "publisher", m.part(label, m.field("publisher")))
+            when = f.source_date(entry, m.part(label, m.field("date")))
             url = document = None
             if "url" in entry.entries:
-                url = f.text(entry, "url", f"{label} url")
+                url_label = m.part(label, m.field("url"))
+                url = f.text(entry, "url", url_label)
                 if url is not None and not url.startswith("https://"):
-                    f.problem(entry.key_line("url"), f"{label} url must start with https://")
+                    f.problem(entry.key_line("url"), m.t("url_https", label=url_label))
             if "document" in entry.entries:
-                document = f.text(entry, "document", f"{label} document")
+                document = f.text(entry, "document", m.part(label, m.field("document")))
             if not any(key in entry.entries for key in _SOURCE_LOCATORS):
-                f.problem(
-                    _line(entry.node),
-                    f"{label} has no url or document number (a reader must be able to find it)",
-                )
+                f.problem(_line(entry.node), m.t("source_unfindable", label=label))
             if f.count == before:
                 assert title is not None and publisher is not None and when is not None
                 sources.append(Source(title, publisher, when, url, document, _line(entry.node)))
         return tuple(sources)
 
     def _cards(self, f: _File, fields: _Fields, lessons_dir: Path) -> tuple[Card, ...] | None:
-        items = f.sequence(fields, "cards", "cards")
+        items = f.sequence(fields, "cards", m.field("cards"))
         if items is None:
             return None
         line = fields.key_line("cards")
         if len(items) < MIN_CARDS:
-            f.problem(line, f"lesson has {_count(len(items), 'card')} (at least {MIN_CARDS})")
+            f.problem(line, m.t("cards_too_few", count=len(items), least=MIN_CARDS))
         elif len(items) > MAX_CARDS:
-            f.problem(line, f"lesson has {_count(len(items), 'card')} (at most {MAX_CARDS})")
+            f.problem(line, m.t("cards_too_many", count=len(items), most=MAX_CARDS))
         cards: list[Card] = []
         for number, item in enumerate(items, start=1):
-            prefix = f"card {number}: "
-            entry = f.mapping(item, ("text",), ("image",), prefix=prefix, what=f"card {number}")
+            label = m.card(number)
+            entry = f.mapping(item, ("text",), ("image",), prefix=f"{label}: ", what=label)
             if entry is None:
                 continue
-            text = f.text(entry, "text", f"card {number}", MAX_CARD_CHARS)
+            text = f.text(entry, "text", label, MAX_CARD_CHARS)
             image = None
             if "image" in entry.entries:
-                image = f.text(entry, "image", f"card {number} image")
+                image = f.text(entry, "image", m.part(label, m.field("image")))
                 if image is not None and not self._image_ok(f, entry, number, image, lessons_dir):
                     image = None
             if text is not None:
@@ -779,10 +783,10 @@ class _Checker:
         base = lessons_dir.resolve()
         target = (lessons_dir / image).resolve()
         if Path(image).is_absolute() or not target.is_relative_to(base):
-            f.problem(line, f"card {number} image '{image}' must be a path inside lessons/")
+            f.problem(line, m.t("image_outside", label=m.card(number), image=image))
             return False
         if not target.is_file():
-            f.problem(line, f"card {number} image file not found: lessons/{image}")
+            f.problem(line, m.t("image_missing", label=m.card(number), image=image))
             return False
         return True
 
@@ -800,20 +804,18 @@ class _Checker:
         if fields is None or not f.schema_version(fields):
             return
 
-        lesson_id = f.identifier(fields, "lesson", "lesson")
+        lesson_id = f.identifier(fields, "lesson", m.field("lesson"))
         entry.lesson_line = fields.key_line("lesson")
         if lesson_id is not None:
             entry.lesson_id = lesson_id
             if lesson_id != path.stem:
-                f.problem(
-                    entry.lesson_line,
-                    f"lesson '{lesson_id}' does not match file name '{path.name}'",
-                )
+                reason = m.t("id_mismatch", id=lesson_id, file=path.name)
+                f.problem(entry.lesson_line, reason)
         questions = self._questions(f, fields)
         # bounded by the questions written, even when some of them have problems
         listed = fields.value("questions")
         total = len(listed.value) if isinstance(listed, SequenceNode) and listed.value else None
-        pass_count = f.integer(fields, "pass_count", "pass_count", 1, total)
+        pass_count = f.integer(fields, "pass_count", m.field("pass_count"), 1, total)
         if f.count:
             return
         assert lesson_id is not None and pass_count is not None and questions is not None
@@ -821,43 +823,39 @@ class _Checker:
         entry.quiz = Quiz(lesson_id, pass_count, questions, path=rel, lines=lines)
 
     def _questions(self, f: _File, fields: _Fields) -> tuple[Question, ...] | None:
-        items = f.sequence(fields, "questions", "questions")
+        items = f.sequence(fields, "questions", m.field("questions"))
         if items is None:
             return None
         if len(items) < MIN_QUESTIONS:
-            f.problem(
-                fields.key_line("questions"),
-                f"quiz has {_count(len(items), 'question')} (at least {MIN_QUESTIONS})",
-            )
+            reason = m.t("questions_too_few", count=len(items), least=MIN_QUESTIONS)
+            f.problem(fields.key_line("questions"), reason)
         questions: list[Question] = []
         seen: dict[str, int] = {}
         for number, item in enumerate(items, start=1):
-            entry = f.mapping(
-                item, _QUESTION_FIELDS, prefix=f"question {number}: ", what=f"question {number}"
-            )
+            label = m.question(number)
+            entry = f.mapping(item, _QUESTION_FIELDS, prefix=f"{label}: ", what=label)
             if entry is None:
                 continue
-            question_id = f.identifier(entry, "id", f"question {number} id")
-            name = f"question {question_id or number}"
+            question_id = f.identifier(entry, "id", m.part(label, m.field("id")))
+            name = m.question(question_id or number)
             if question_id is not None:
                 if question_id in seen:
-                    f.problem(
-                        entry.key_line("id"),
-                        f"duplicate question id '{question_id}' "
-                        f"(first on line {seen[question_id]})",
-                    )
+                    reason = m.t("question_duplicate", id=question_id, first=seen[question_id])
+                    f.problem(entry.key_line("id"), reason)
                 else:
                     seen[question_id] = entry.key_line("id")
-            kind = f.text(entry, "kind", f"{name} kind")
+            kind_label = m.part(name, m.field("kind"))
+            kind = f.text(entry, "kind", kind_label)
             if kind is not None and kind not in QUESTION_KINDS:
-                f.problem(
-                    entry.key_line("kind"),
-                    f"{name} kind '{kind}' is not one of: {', '.join(QUESTION_KINDS)}",
-                )
+                kinds = ", ".join(QUESTION_KINDS)
+                reason = m.t("question_kind", label=kind_label, kind=kind, kinds=kinds)
+                f.problem(entry.key_line("kind"), reason)
                 kind = None
-            text = f.text(entry, "text", f"{name} text", MAX_QUESTION_CHARS)
+            text = f.text(entry, "text", m.part(name, m.field("text")), MAX_QUESTION_CHARS)
             options = self._options(f, entry, name)
-            explanation = f.text(entry, "explanation", f"{name} explanation", MAX_EXPLANATION_CHARS)
+            explanation = f.text(
+                entry, "explanation", m.part(name, m.field("explanation")), MAX_EXPLANATION_CHARS
+            )
             if question_id and kind and text and options is not None and explanation:
                 questions.append(
                     Question(
@@ -873,19 +871,19 @@ class _Checker:
         return tuple(questions)
 
     def _options(self, f: _File, entry: _Fields, name: str) -> tuple[Option, ...] | None:
-        items = f.sequence(entry, "options", f"{name} options")
+        items = f.sequence(entry, "options", m.part(name, m.field("options")))
         if items is None:
             return None
         line = entry.key_line("options")
         if len(items) < MIN_OPTIONS:
-            f.problem(line, f"{name} has {_count(len(items), 'option')} (at least {MIN_OPTIONS})")
+            f.problem(line, m.t("options_too_few", label=name, count=len(items), least=MIN_OPTIONS))
         elif len(items) > MAX_OPTIONS:
-            f.problem(line, f"{name} has {_count(len(items), 'option')} (at most {MAX_OPTIONS})")
+            f.problem(line, m.t("options_too_many", label=name, count=len(items), most=MAX_OPTIONS))
         options: list[Option] = []
         seen: dict[str, int] = {}
         complete = True
         for number, item in enumerate(items, start=1):
-            label = f"{name} option {number}"
+            label = m.option(name, number)
             option = f.mapping(item, ("text",), ("correct",), prefix=f"{label}: ", what=label)
             if option is None:
                 complete = False
@@ -893,7 +891,7 @@ class _Checker:
             text = f.text(option, "text", label, MAX_OPTION_CHARS)
             correct = False
             if "correct" in option.entries:
-                value = f.boolean(option, "correct", f"{label} correct")
+                value = f.boolean(option, "correct", m.part(label, m.field("correct")))
                 if value is None:
                     complete = False
                 correct = bool(value)
@@ -902,16 +900,17 @@ class _Checker:
                 continue
             key = _normalised_option(text)
             if key in seen:
-                f.problem(option.key_line("text"), f"{label} repeats option {seen[key]}")
+                reason = m.t("option_repeat", label=label, first=seen[key])
+                f.problem(option.key_line("text"), reason)
             else:
                 seen[key] = number
             options.append(Option(text, correct, option.key_line("text")))
         if complete:
             correct_count = sum(option.correct for option in options)
             if correct_count == 0:
-                f.problem(line, f"{name} has no correct option (exactly one needed)")
+                f.problem(line, m.t("correct_none", label=name))
             elif correct_count > 1:
-                f.problem(line, f"{name} has {correct_count} correct options (exactly one needed)")
+                f.problem(line, m.t("correct_many", label=name, count=correct_count))
         return tuple(options)
 
     # ----- cross-file references
@@ -923,49 +922,32 @@ class _Checker:
         for entry in by_name_first:
             first = lesson_ids.get(entry.id)
             if first is not None:
-                self.problems.append(
-                    Problem(
-                        entry.rel,
-                        entry.id_line,
-                        f"duplicate lesson id '{entry.id}' (also in {first.rel})",
-                    )
-                )
+                reason = m.t("lesson_duplicate", id=entry.id, other=first.rel)
+                self.problems.append(Problem(entry.rel, entry.id_line, reason))
                 continue
             lesson_ids[entry.id] = entry
             topics = self.topic_ids
             if topics is not None and entry.topic is not None and entry.topic not in topics:
-                reason = f"unknown topic '{entry.topic}' (not in lessons/{TOPICS_FILE})"
+                reason = m.t("topic_unknown", topic=entry.topic, file=TOPICS_FILE)
                 self.problems.append(Problem(entry.rel, entry.topic_line, reason))
 
         quiz_for: dict[str, _QuizEntry] = {}
         by_name_first = sorted(self.quizzes, key=lambda e: (Path(e.rel).stem != e.lesson_id, e.rel))
         for entry in by_name_first:
             if entry.lesson_id not in lesson_ids:
-                self.problems.append(
-                    Problem(
-                        entry.rel,
-                        entry.lesson_line,
-                        f"quiz names lesson '{entry.lesson_id}' but no such lesson exists",
-                    )
-                )
+                reason = m.t("quiz_without_lesson", id=entry.lesson_id)
+                self.problems.append(Problem(entry.rel, entry.lesson_line, reason))
                 continue
             first = quiz_for.get(entry.lesson_id)
             if first is not None:
-                self.problems.append(
-                    Problem(
-                        entry.rel,
-                        entry.lesson_line,
-                        f"lesson '{entry.lesson_id}' already has a quiz in {first.rel}",
-                    )
-                )
+                reason = m.t("quiz_duplicate", id=entry.lesson_id, other=first.rel)
+                self.problems.append(Problem(entry.rel, entry.lesson_line, reason))
                 continue
             quiz_for[entry.lesson_id] = entry
 
         for lesson_id, entry in lesson_ids.items():
             if lesson_id not in quiz_for:
-                reason = (
-                    f"lesson '{lesson_id}' has no quiz (expected {QUIZZES_DIR}/{lesson_id}.yaml)"
-                )
+                reason = m.t("lesson_without_quiz", id=lesson_id, folder=QUIZZES_DIR)
                 self.problems.append(Problem(entry.rel, entry.id_line, reason))
 
     # ----- assembly

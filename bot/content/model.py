@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from bot.content.messages import t
+
 SCHEMA_VERSION = 2
 
 # Limits that keep a lesson to about three minutes on a small phone screen, and a card or
@@ -27,8 +29,11 @@ MAX_SUMMARY_CHARS = 140
 MAX_ACTION_CHARS = 120
 
 # Quiz fairness: the right option may be the longest in at most half of the questions
-# (writers aim for a third), and at least two thirds of the questions are situations.
+# (writers aim for a third), strictly the shortest in at most half too (a reader who learnt
+# "never the longest" must not find it the other way), and at least two thirds of the
+# questions are situations.
 MAX_LONGEST_CORRECT_SHARE = (1, 2)
+MAX_SHORTEST_CORRECT_SHARE = (1, 2)
 MIN_SITUATION_SHARE = (2, 3)
 QUESTION_KINDS = ("situation", "knowledge")
 # Two questions whose normalised texts are at least this alike are reported as duplicates.
@@ -38,7 +43,8 @@ DEFAULT_MAX_REVIEW_AGE_DAYS = 365
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a content file, printed as `file:line: reason`."""
+    """One thing wrong with a content file, printed as `file:line: reason`
+    (`file:line: cảnh báo: reason` for a warning)."""
 
     path: str
     line: int
@@ -46,7 +52,7 @@ class Problem:
     warning: bool = False  # shown, but does not fail the check or stop the service
 
     def __str__(self) -> str:
-        tag = "warning: " if self.warning else ""
+        tag = f"{t('warning')}: " if self.warning else ""
         return f"{self.path}:{self.line}: {tag}{self.reason}"
 
 

@@ -1,9 +1,10 @@
 """Checks on what a lesson says and how fair its quiz is (the file structure is already valid).
 
 These rules catch what made the old quizzes passable without reading the lesson and the
-old cards hard to read: the right option standing out by its length or by carrying its
-own reason, text typed without diacritics, long sentences, too few situation questions,
-the same question asked twice in the bank, and facts not re-read for a long time.
+old cards hard to read: the right option standing out by its length (the longest, or the
+shortest) or by carrying its own reason, text typed without diacritics, long sentences,
+too few situation questions, the same question asked twice in the bank, and facts not
+re-read for a long time. Reasons are in `bot/i18n/vi/content.yaml`.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from collections.abc import Iterable, Iterator
 from datetime import date
 from difflib import SequenceMatcher
 
+from bot.content import messages as m
 from bot.content.model import (
     MAX_LONGEST_CORRECT_SHARE,
     MAX_SENTENCE_WORDS,
+    MAX_SHORTEST_CORRECT_SHARE,
     MIN_SITUATION_SHARE,
     NEAR_DUPLICATE_RATIO,
     Lesson,
@@ -57,6 +60,16 @@ def longest_is_correct(question: Question) -> bool:
     return len(question.options[question.correct_index].text) == longest
 
 
+def shortest_is_correct(question: Question) -> bool:
+    """True when the right option is strictly the shortest: a reader could guess the other way.
+
+    Strictly: options of equal length are common ("Có", "Không") and give nothing away.
+    """
+    right = question.correct_index
+    others = [len(o.text) for i, o in enumerate(question.options) if i != right]
+    return bool(others) and len(question.options[right].text) < min(others)
+
+
 def sentences(text: str) -> list[str]:
     return [part.strip() for part in _SENTENCE_END.split(text) if part.strip()]
 
@@ -85,23 +98,21 @@ def _long_sentences(path: str, line: int, label: str, text: str) -> Iterator[Pro
         words = word_count(sentence)
         if words > MAX_SENTENCE_WORDS:
             start = " ".join(sentence.split()[:6])
-            yield Problem(
-                path,
-                line,
-                f"{label} has a sentence of {words} words (at most {MAX_SENTENCE_WORDS}): "
-                f"“{start} …”",
+            reason = m.t(
+                "long_sentence", label=label, words=words, most=MAX_SENTENCE_WORDS, start=start
             )
+            yield Problem(path, line, reason)
 
 
 def _lesson(lesson: Lesson) -> Iterator[Problem]:
     path, lines = lesson.path, lesson.lines
-    yield from _long_sentences(path, lines.get("summary", 1), "summary", lesson.summary)
-    yield from _long_sentences(path, lines.get("action", 1), "action", lesson.action)
+    summary, action = m.field("summary"), m.field("action")
+    yield from _long_sentences(path, lines.get("summary", 1), summary, lesson.summary)
+    yield from _long_sentences(path, lines.get("action", 1), action, lesson.action)
     for number, card in enumerate(lesson.cards, start=1):
-        label = f"card {number}"
+        label = m.card(number)
         if lacks_diacritics(card.text):
-            reason = f"{label} has no Vietnamese diacritics (all letters ASCII)"
-            yield Problem(path, card.line, reason)
+            yield Problem(path, card.line, m.t("no_diacritics", label=label))
         yield from _long_sentences(path, card.line, label, card.text)
 
 
@@ -111,8 +122,7 @@ def _review_age(lesson: Lesson, today: date, max_days: int) -> Iterator[Problem]
         yield Problem(
             lesson.path,
             lesson.lines.get("reviewed", 1),
-            f"reviewed {lesson.reviewed.isoformat()} is {age} days ago (more than {max_days}): "
-            "re-read the facts against the sources",
+            m.t("review_old", day=lesson.reviewed.isoformat(), age=age, most=max_days),
             warning=True,
         )
 
@@ -121,39 +131,32 @@ def _quiz(quiz: Quiz) -> Iterator[Problem]:
     path = quiz.path
     total = len(quiz.questions)
     line = quiz.lines.get("questions", 1)
-    longest = sum(1 for question in quiz.questions if longest_is_correct(question))
-    most, out_of = MAX_LONGEST_CORRECT_SHARE
-    if longest * out_of > most * total:
-        yield Problem(
-            path,
-            line,
-            f"the right option is the longest in {longest} of {total} questions "
-            f"(at most {most}/{out_of}; aim for a third)",
-        )
+    for rule, key, share in (
+        (longest_is_correct, "longest_correct", MAX_LONGEST_CORRECT_SHARE),
+        (shortest_is_correct, "shortest_correct", MAX_SHORTEST_CORRECT_SHARE),
+    ):
+        count = sum(1 for question in quiz.questions if rule(question))
+        most, out_of = share
+        if count * out_of > most * total:
+            yield Problem(path, line, m.t(key, count=count, total=total, most=most, out_of=out_of))
     situations = sum(1 for question in quiz.questions if question.kind == "situation")
     least, of = MIN_SITUATION_SHARE
     if situations * of < least * total:
-        yield Problem(
-            path,
-            line,
-            f"{situations} of {total} questions are situations (at least {least}/{of} needed)",
-        )
+        reason = m.t("few_situations", count=situations, total=total, least=least, of=of)
+        yield Problem(path, line, reason)
     for question in quiz.questions:
-        name = f"question {question.id}"
-        yield from _long_sentences(path, question.line, f"{name} text", question.text)
+        name = m.question(question.id)
+        text, explanation = m.part(name, m.field("text")), m.part(name, m.field("explanation"))
+        yield from _long_sentences(path, question.line, text, question.text)
         yield from _long_sentences(
-            path, question.explanation_line, f"{name} explanation", question.explanation
+            path, question.explanation_line, explanation, question.explanation
         )
         for number, option in enumerate(question.options, start=1):
-            label = f"{name} option {number}"
+            label = m.option(name, number)
             if _BECAUSE.search(option.text):
-                yield Problem(
-                    path, option.line, f"{label} contains 'vì' (an option must not give its reason)"
-                )
+                yield Problem(path, option.line, m.t("option_because", label=label))
             if lacks_diacritics(option.text):
-                yield Problem(
-                    path, option.line, f"{label} has no Vietnamese diacritics (all letters ASCII)"
-                )
+                yield Problem(path, option.line, m.t("no_diacritics", label=label))
 
 
 def _normalised(text: str) -> str:
@@ -182,11 +185,14 @@ def _near_duplicates(quizzes: list[Quiz]) -> Iterator[Problem]:
                     continue
                 ratio = matcher.ratio()
                 if ratio >= NEAR_DUPLICATE_RATIO:
-                    yield Problem(
-                        quiz.path,
-                        question.line,
-                        f"question {question.id} is nearly the same as question {other.id} "
-                        f"({other_quiz.path}:{other.line}, {round(ratio * 100)}% alike)",
+                    reason = m.t(
+                        "near_duplicate",
+                        id=question.id,
+                        other=other.id,
+                        path=other_quiz.path,
+                        line=other.line,
+                        percent=round(ratio * 100),
                     )
+                    yield Problem(quiz.path, question.line, reason)
                     break
             seen.append((quiz, question, words))
