@@ -83,6 +83,7 @@ REPORT_INDEX_COLUMNS = (
 RESIDENCE_KINDS = ("registered", "village_set")
 PROGRAMME_COMPLETED = "programme_completed"  # as written by `bot.programme`
 TEAM_ROLES = ("member", "leader")
+DEPLOYMENT_WIDE_ROLES = ("deployment_admin", "province_officer")  # staff of every commune
 
 # Unit levels. Every query returns rows (level, commune_id, unit_id, unit_key, figures...).
 COMMUNE, VILLAGE, TEAM = "commune", "village", "team"
@@ -228,15 +229,16 @@ def events_statement(scope: Scope) -> Select[Any] | None:
 
 def _staff_at_end(scope: Scope) -> Any:
     """People (canonical keys) holding a staff role of the communes at the end: member or
-    leader of one of their teams, their commune admin, or a deployment admin. Roles keep
-    their grant and revoke times, so a closed period's answer never changes."""
+    leader of one of their teams, their commune admin, a deployment admin or a province
+    officer. Roles keep their grant and revoke times, so a closed period's answer never
+    changes."""
     sr, t, p = ROLES, TEAMS, PEOPLE.alias("staff_person")
     commune = func.coalesce(sr.c.commune_id, t.c.commune_id)
     return (
         select(func.coalesce(p.c.merged_into_person_id, sr.c.person_id).label("key"))
         .select_from(sr.outerjoin(t, t.c.id == sr.c.team_id).outerjoin(p, p.c.id == sr.c.person_id))
         .where(
-            or_(commune.in_(scope.commune_ids), sr.c.role == "deployment_admin"),
+            or_(commune.in_(scope.commune_ids), sr.c.role.in_(DEPLOYMENT_WIDE_ROLES)),
             sr.c.created_at < scope.end,
             or_(sr.c.revoked_at.is_(None), sr.c.revoked_at >= scope.end),
         )
