@@ -230,15 +230,21 @@ async def copy_rows(database: Database, rows: demo.DemoRows) -> None:
 
 
 async def bench_postgres(admin_url: str, communes: int, events: int, residents: int,
-                         lesson_count: int) -> dict[str, Any]:  # fmt: skip
-    name = f"hocvuso_bench_{uuid.uuid4().hex[:8]}"
+                         lesson_count: int, *, keep: bool = False,
+                         reuse: str | None = None) -> dict[str, Any]:  # fmt: skip
+    """``keep``: leave the loaded database for a later ``reuse`` (by name), which times
+    the reports again (after migrating it to the code's schema) without loading."""
+    name = reuse or f"hocvuso_bench_{uuid.uuid4().hex[:8]}"
     admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    if reuse is None:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = admin_url.rsplit("/", 1)[0] + "/" + name
     database = Database(url)
     try:
         await database.migrate()
+        if reuse is not None:
+            return await time_postgres(database, lesson_count)
         households = max(1, residents * 3 // 5 // VILLAGES)
         made = await create_communes(database, communes, households)
         per_commune = events // communes
@@ -268,35 +274,85 @@ async def bench_postgres(admin_url: str, communes: int, events: int, residents: 
             f" = {total:,} events; generated in {generated:.1f} s, COPY in {loaded:.1f} s, "
             f"VACUUM ANALYZE in {analysed:.1f} s"
         )
-        plan = programme(lesson_count)
-        one: list[float] = []
-        middle = made[len(made) // 2]["id"]
-        for _ in range(3):
-            with timed(one):
-                await compute_report(database, middle, PERIOD, plan)
-        print("one commune's annual report: " + ", ".join(f"{r:.2f}" for r in one) + " s")
-        rollup: list[float] = []
-        for _ in range(2):
-            with timed(rollup):
-                rows_out = await province_rollup(database, PERIOD, plan)
-        print(
-            f"province roll-up of {len(rows_out)} communes: "
-            + ", ".join(f"{r:.2f}" for r in rollup)
-            + " s"
-        )
-        return {
-            "commune_report_pg_s": round(statistics.median(one), 3),
-            "province_rollup_s": round(min(rollup), 3),
-            "events_pg": total,
-            "communes_pg": communes,
-            "pg_generate_s": round(generated, 1),
-            "pg_load_s": round(loaded, 1),
-        }
+        timings = await time_postgres(database, lesson_count)
+        return timings | {"pg_generate_s": round(generated, 1), "pg_load_s": round(loaded, 1)}
     finally:
         await database.dispose()
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if keep or reuse:
+            print(f"kept database {name} (--pg-reuse {name})")
+        else:
+            async with admin.connect() as conn:
+                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         await admin.dispose()
+
+
+async def time_postgres(database: Database, lesson_count: int) -> dict[str, Any]:
+    """One commune's annual report and the province roll-up, on a loaded database."""
+    async with database.engine.connect() as conn:
+        total = int(await conn.scalar(text("SELECT count(*) FROM participation_events")))
+        ids = list(await conn.scalars(text("SELECT id FROM communes ORDER BY code")))
+    plan = programme(lesson_count)
+    one: list[float] = []
+    for _ in range(3):
+        with timed(one):
+            await compute_report(database, ids[len(ids) // 2], PERIOD, plan)
+    print("one commune's annual report: " + ", ".join(f"{r:.2f}" for r in one) + " s")
+    rollup: list[float] = []
+    busiest: list[float] = []
+    for _ in range(3):
+        before = await backend_cpu(database)
+        with timed(rollup):
+            rows_out = await province_rollup(database, PERIOD, plan)
+        after = await backend_cpu(database)
+        spent = [cpu - before.get(pid, 0.0) for pid, cpu in after.items()]
+        busiest.append(max(spent, default=0.0))
+    print(
+        f"province roll-up of {len(rows_out)} communes and {total:,} events: "
+        + ", ".join(f"{r:.2f}" for r in rollup)
+        + " s"
+    )
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    if any(busiest):  # the server is on this machine: what the communes cost it
+        print(
+            "  CPU time of the busiest server process (the wall time on idle cores, one"
+            f" share of communes per core): {', '.join(f'{b:.2f}' for b in busiest)} s;"
+            f" load average {load}"
+        )
+    return {
+        "commune_report_pg_s": round(statistics.median(one), 3),
+        "province_rollup_s": round(min(rollup), 3),
+        "province_rollup_busiest_cpu_s": round(min(busiest), 3) if any(busiest) else None,
+        "load_average": load,
+        "events_pg": total,
+        "communes_pg": len(rows_out),
+    }
+
+
+async def backend_cpu(database: Database) -> dict[int, float]:
+    """CPU seconds (user + system) of each server process serving this database, read
+    from /proc: only when PostgreSQL runs on this machine (else empty). On a machine
+    shared with other work, wall time says little; a process's CPU time does not
+    depend on what else runs."""
+    name = database.engine.url.database
+    async with database.engine.connect() as conn:
+        pids = list(
+            await conn.scalars(
+                text("SELECT pid FROM pg_stat_activity WHERE datname = :name"), {"name": name}
+            )
+        )
+    return _cpu_seconds(pids)
+
+
+def _cpu_seconds(pids: list[int]) -> dict[int, float]:
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    found = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # another machine's process, or gone
+        found[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return found
 
 
 # --- the command line, end to end -------------------------------------------------
@@ -349,7 +405,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     if args.only in (None, "pg") and not args.no_pg:
         result |= await bench_postgres(
             args.pg_admin_url, sizes["communes"], sizes["pg_events"], args.pg_residents,
-            args.pg_lessons,
+            args.pg_lessons, keep=args.pg_keep, reuse=args.pg_reuse,
         )  # fmt: skip
     return result
 
@@ -366,5 +422,7 @@ if __name__ == "__main__":
     parser.add_argument("--lessons", type=int, default=30, help="lessons (4 are core)")
     parser.add_argument("--pg-residents", type=int, default=5_000, help="per commune")
     parser.add_argument("--pg-lessons", type=int, default=8, help="lessons (4 are core)")
+    parser.add_argument("--pg-keep", action="store_true", help="keep the loaded database")
+    parser.add_argument("--pg-reuse", metavar="NAME", help="time a kept database again")
     outcome = asyncio.run(main(parser.parse_args()))
     print(json.dumps(outcome))

@@ -111,6 +111,7 @@ async def serve(settings: Settings, role: Role = "all", stop: asyncio.Event | No
                 texts=services.texts,
                 clock=services.clock,
                 services=services,
+                province_name=settings.province_name,
             )
             runner = web.AppRunner(web_app, shutdown_timeout=10)
             await runner.setup()

@@ -25,6 +25,7 @@ def build_web_app(
     texts: Texts | None = None,
     clock: Callable[[], datetime] = utc_now,
     services: Services | None = None,
+    province_name: str = "",
 ) -> web.Application:
     app = web.Application(client_max_size=1024 * 1024)  # webhook bodies are small
     texts = texts or Texts.load("vi")
@@ -75,7 +76,7 @@ def build_web_app(
     if services is not None:  # the staff dashboard (bot/webui), on the chat's services
         from bot.webui import mount
 
-        mount(app, database, services, clock)
+        mount(app, database, services, clock, province_name=province_name)
     return app
 
 

@@ -198,6 +198,8 @@ class Settings(BaseSettings):
     content_dir: Path | None = None  # None: the lessons/ and quizzes/ shipped with the code
     notice_version: str = "2026-11"  # bump when the data notice text changes
     timezone: str = "Asia/Ho_Chi_Minh"
+    # The province body heading the province roll-up, e.g. "Tỉnh Quảng Ngãi" (Nghị định 30).
+    province_name: str = ""
     # A resident's question unanswered by the village team this long goes to the commune.
     questions_escalate_hours: float = Field(default=48.0, gt=0)
     database: DatabaseSettings = DatabaseSettings()

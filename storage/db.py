@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
 import json
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -43,11 +44,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 _compact_json = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
 
 
+_POOLS = itertools.count(1)
+
+
 class Database:
     """One async engine and its session factory."""
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
+        # Names this connection pool in process-wide caches: two pools on one URL (a
+        # database dropped and made again) never share cached figures.
+        self.cache_token = next(_POOLS)
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":

@@ -22,6 +22,7 @@ from sqlalchemy import (
     MetaData,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -190,6 +191,18 @@ class ParticipationEvent(Base):
             "kind",
             "lesson_id",
             "occurred_at",
+        ),
+        # The basic programme reads these events only (about 3 in 100 of the log): a
+        # province roll-up then reads them here instead of scanning 10 million rows.
+        Index(
+            "ix_participation_events_basic",
+            "commune_id",
+            "person_id",
+            "village_id",
+            "team_id",
+            "occurred_at",
+            postgresql_where=text("kind = 'programme_completed'"),
+            sqlite_where=text("kind = 'programme_completed'"),
         ),
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from storage.models import Base, Id, UTCDateTime
 
 # Roles, from least to most privileged. A deployment admin serves several communes.
-ROLES = ("member", "leader", "commune_admin", "deployment_admin")
+ROLES = ("member", "leader", "commune_admin", "deployment_admin", "province_officer")
 
 # Kinds of help a team gives a household on a visit (report columns follow this order).
 VISIT_SERVICES = (

@@ -34,6 +34,8 @@ from storage.team_models import (
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 TEAM_ROLES = ("member", "leader")
 ADMIN_ROLES = ("commune_admin", "deployment_admin")
+# Held across every commune: the grant carries no commune, whatever the invite's was.
+DEPLOYMENT_WIDE_ROLES = ("deployment_admin", "province_officer")
 # A household code as written on the village list: H015, 12/3, TD-07...
 HOUSEHOLD_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./-]{0,31}$")
 
@@ -150,8 +152,11 @@ async def grant_role(
     team_id: int | None,
     now: datetime,
 ) -> StaffRole:
-    """Give a role. A person belongs to one team: a new team role ends the previous one."""
+    """Give a role. A person belongs to one team: a new team role ends the previous one.
+    A province officer's role covers every commune (no commune on the grant)."""
     _forget_cached_roles(session)
+    if role == "province_officer":
+        commune_id = None
     if role in TEAM_ROLES:
         await session.execute(
             update(StaffRole)

@@ -15,7 +15,14 @@ from storage.models import ChannelAccount, Person, Village
 from storage.team_models import Household
 from tests.support import Chat
 
-ROLE_NAMES = ("resident", "member", "leader", "commune_admin", "deployment_admin")
+ROLE_NAMES = (
+    "resident",
+    "member",
+    "leader",
+    "commune_admin",
+    "deployment_admin",
+    "province_officer",
+)
 
 
 async def person_of(app: App, chat: Chat) -> Person:

@@ -25,6 +25,7 @@ def holding(*grants: Grant) -> Roles:
 MEMBER = holding(Grant("member", COMMUNE, team_id=3, village_id=HOME.id))
 ADMIN = holding(Grant("commune_admin", COMMUNE))
 DEPLOYMENT = holding(Grant("deployment_admin", None))
+PROVINCE = holding(Grant("province_officer", None))
 
 
 def test_a_member_acts_in_their_own_village_only() -> None:
@@ -46,3 +47,14 @@ def test_nobody_and_a_deleted_person_may_do_nothing() -> None:
     assert not permitted(None, ADMIN, COMMUNE, None, "broadcast")
     assert not permitted(person(deleted=True), ADMIN, COMMUNE, None, "broadcast")
     assert permitted(person(), holding(), COMMUNE, None, "ask_team")
+
+
+def test_a_province_officer_sees_every_communes_figures_and_nothing_personal() -> None:
+    for commune in (COMMUNE, OTHER):
+        assert permitted(person(), PROVINCE, commune, None, "province_reports")
+    assert permitted(person(), DEPLOYMENT, OTHER, None, "province_reports")
+    for action in ("village_view", "admin_tools", "answer_questions", "broadcast", "team_members"):
+        assert not permitted(person(), PROVINCE, COMMUNE, None, action)
+        assert not permitted(person(), PROVINCE, COMMUNE, HOME, action)
+    for roles in (MEMBER, ADMIN, holding()):
+        assert not permitted(person(), roles, COMMUNE, None, "province_reports")

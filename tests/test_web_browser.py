@@ -317,3 +317,24 @@ def _downloaded(folder: Path, timeout: float = 15.0) -> Path:
             return done[0]
         time.sleep(0.1)
     raise AssertionError(f"no CSV downloaded into {folder}")
+
+
+async def test_the_province_page_fits_a_phone_and_a_desk_screen(site) -> None:
+    from storage.registry import sync_commune
+    from tests.test_province import commune_file
+
+    app, web = site
+    async with app.database.transaction() as session:
+        for code, name in (("phu-my", "Phường Phú Mỹ"), ("an-binh", "Xã An Bình")):
+            await sync_commune(session, commune_file(code, name, "thôn", [("A1", 120)]))
+    officer = await onboarded(app, "p1", "province_officer", name="Cán bộ Tỉnh")
+    await onboarded(app, "r1", village="T01", name="Bà Lan")
+    await web.sign_in(officer)
+    text = await web.text()
+    assert "Phường Phú Mỹ" in text and "Xã An Bình" in text and "Toàn tỉnh" in text
+    assert "Bà Lan" not in text and "Hộ gia đình" not in text  # nothing personal, no menu
+    await web.shot("province-tinh")
+    assert await web.screen("province-tinh-412x915", 412, 915) <= 0
+    assert await web.screen("province-tinh-1366x768", 1366, 768) <= 0
+    refused = await web.open("/web/ho")
+    assert "Không có quyền xem trang này" in refused

@@ -32,6 +32,7 @@ T = TypeVar("T")
 
 ConfigOption = typer.Option(None, "--config", "-c", help=c("config"))
 CommuneOption = typer.Option(None, "--commune", help=c("commune_option"))
+PROVINCE_ROLE = "province_officer"
 
 
 def actor() -> str:
@@ -194,13 +195,19 @@ def register(app: typer.Typer) -> None:
     @admin_app.command("add", help=c("admin_add"))
     def admin_add(
         name: str = typer.Option(..., "--name", help=c("admin_name")),
-        commune: str = typer.Option(..., "--commune", help=c("admin_commune")),
+        commune: str | None = typer.Option(None, "--commune", help=c("admin_commune")),
         role: str = typer.Option("commune_admin", "--role", help=c("admin_role")),
         days: int = typer.Option(7, "--days", help=c("admin_days")),
         config: Path | None = ConfigOption,
     ) -> None:
-        if role not in team_repo.ADMIN_ROLES:
+        role = PROVINCE_ROLE if role in ("province", PROVINCE_ROLE) else role
+        if role not in (*team_repo.ADMIN_ROLES, PROVINCE_ROLE):
             typer.echo(c("admin_role_bad"), err=True)
+            raise typer.Exit(2)
+        if commune is None and role != PROVINCE_ROLE:
+            # A province officer's role covers every commune; the invite is claimed
+            # through the bot of the commune given (default: the commune file's).
+            typer.echo(c("admin_commune_needed"), err=True)
             raise typer.Exit(2)
         _invite(config, role=role, commune=commune, team=None, uses=1, days=days, name=name)
 

@@ -89,6 +89,7 @@ def _parse(spec: str, *, launch: date, now: datetime) -> Period:
 
 
 def report(
+    scope: str | None = typer.Argument(None, help=c("report_scope")),
     period: str | None = typer.Option(None, "--period", "-p", help=c("report_period")),
     date_from: datetime | None = typer.Option(
         None, "--from", formats=["%Y-%m-%d"], help=c("report_from")
@@ -104,8 +105,19 @@ def report(
     names: bool = typer.Option(False, "--names", help=c("report_names")),
     template: Path | None = typer.Option(None, "--template", help=c("report_template")),
     commune_code: str | None = typer.Option(None, "--commune", help=c("commune_option")),
+    province: str | None = typer.Option(None, "--province", help=c("report_province")),
     config: Path | None = ConfigOption,
 ) -> None:
+    if scope is not None:
+        if scope.strip().casefold() not in ("province", "tinh", "tỉnh"):
+            typer.echo(c("report_scope_bad", value=scope), err=True)
+            raise typer.Exit(2)
+        from bot.cli.province_cli import province_report
+
+        options = {"period": period, "date_from": date_from, "date_to": date_to}
+        options |= {"quarter": quarter, "phase": phase}
+        province_report(fmt=fmt, out=out, body=province, config=config, **options)
+        return
     from bot.reports.exports import FORMATS, UnknownVillage, export_report, report_filename
     from storage.models import Commune, Village
 

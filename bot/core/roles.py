@@ -21,26 +21,32 @@ MEMBER = "member"
 LEADER = "leader"
 COMMUNE_ADMIN = "commune_admin"
 DEPLOYMENT_ADMIN = "deployment_admin"
-ALL_ROLES = (RESIDENT, MEMBER, LEADER, COMMUNE_ADMIN, DEPLOYMENT_ADMIN)
+# The province's officer: every commune's figures (the roll-up), nothing personal, so no
+# action of a commune (villages, households, questions, the audit log) is theirs.
+PROVINCE_OFFICER = "province_officer"
+ALL_ROLES = (RESIDENT, MEMBER, LEADER, COMMUNE_ADMIN, DEPLOYMENT_ADMIN, PROVINCE_OFFICER)
+# Roles held across every commune of the deployment (their grant has no commune).
+DEPLOYMENT_WIDE = (DEPLOYMENT_ADMIN, PROVINCE_OFFICER)
 
 # The role matrix: "x" allowed, "." not. Team roles act only in their own team's village;
 # admins act in any village of a commune they serve.
 _MATRIX_TABLE = """
-action                 resident member leader commune_admin deployment_admin
-ask_team               x        x      x      x             x
-set_household          x        x      x      x             x
-team_tools             .        x      x      .             .
-referral               .        x      x      .             .
-log_visit              .        x      x      .             .
-assisted_learning      .        x      x      .             .
-answer_questions       .        x      x      x             x
-village_view           .        x      x      x             x
-team_members           .        .      x      .             .
-invite_member          .        .      x      x             x
-invite_leader          .        .      .      x             x
-invite_commune_admin   .        .      .      .             x
-admin_tools            .        .      .      x             x
-broadcast              .        .      .      x             x
+action                 resident member leader commune_admin deployment_admin province_officer
+ask_team               x        x      x      x             x                x
+set_household          x        x      x      x             x                x
+team_tools             .        x      x      .             .                .
+referral               .        x      x      .             .                .
+log_visit              .        x      x      .             .                .
+assisted_learning      .        x      x      .             .                .
+answer_questions       .        x      x      x             x                .
+village_view           .        x      x      x             x                .
+team_members           .        .      x      .             .                .
+invite_member          .        .      x      x             x                .
+invite_leader          .        .      .      x             x                .
+invite_commune_admin   .        .      .      .             x                .
+admin_tools            .        .      .      x             x                .
+broadcast              .        .      .      x             x                .
+province_reports       .        .      .      .             x                x
 """
 
 

@@ -83,6 +83,7 @@ REPORT_INDEX_COLUMNS = (
 RESIDENCE_KINDS = ("registered", "village_set")
 PROGRAMME_COMPLETED = "programme_completed"  # as written by `bot.programme`
 TEAM_ROLES = ("member", "leader")
+DEPLOYMENT_WIDE_ROLES = ("deployment_admin", "province_officer")  # staff of every commune
 
 # Unit levels. Every query returns rows (level, commune_id, unit_id, unit_key, figures...).
 COMMUNE, VILLAGE, TEAM = "commune", "village", "team"
@@ -228,15 +229,16 @@ def events_statement(scope: Scope) -> Select[Any] | None:
 
 def _staff_at_end(scope: Scope) -> Any:
     """People (canonical keys) holding a staff role of the communes at the end: member or
-    leader of one of their teams, their commune admin, or a deployment admin. Roles keep
-    their grant and revoke times, so a closed period's answer never changes."""
+    leader of one of their teams, their commune admin, a deployment admin or a province
+    officer. Roles keep their grant and revoke times, so a closed period's answer never
+    changes."""
     sr, t, p = ROLES, TEAMS, PEOPLE.alias("staff_person")
     commune = func.coalesce(sr.c.commune_id, t.c.commune_id)
     return (
         select(func.coalesce(p.c.merged_into_person_id, sr.c.person_id).label("key"))
         .select_from(sr.outerjoin(t, t.c.id == sr.c.team_id).outerjoin(p, p.c.id == sr.c.person_id))
         .where(
-            or_(commune.in_(scope.commune_ids), sr.c.role == "deployment_admin"),
+            or_(commune.in_(scope.commune_ids), sr.c.role.in_(DEPLOYMENT_WIDE_ROLES)),
             sr.c.created_at < scope.end,
             or_(sr.c.revoked_at.is_(None), sr.c.revoked_at >= scope.end),
         )
@@ -252,7 +254,8 @@ def _log_scope(scope: Scope) -> list[ColumnElement[bool]]:
 
 def _by_kind(scope: Scope) -> Any:
     """Events per (account, village, team, kind) before the end, and how many in the
-    period. Grouped in the order of the covering index, so SQLite streams, not sorts;
+    period. Grouped in the order of the covering index (commune first), so SQLite and
+    PostgreSQL both stream, not sort or hash (a province's 10 million events);
     the kind comes out as its `_KIND_CODES` number (0 for kinds no figure reads)."""
     e = EVENTS
     # Rows of other villages would be dropped after attribution anyway (`events_statement`):
@@ -269,7 +272,7 @@ def _by_kind(scope: Scope) -> Any:
             func.count().filter(e.c.occurred_at >= scope.start).label("n_in"),
         )
         .where(*_log_scope(scope), *village_filter)
-        .group_by(e.c.person_id, e.c.village_id, e.c.team_id, e.c.kind, e.c.commune_id)
+        .group_by(e.c.commune_id, e.c.person_id, e.c.village_id, e.c.team_id, e.c.kind)
         .subquery("by_kind")
     )
 
@@ -301,7 +304,7 @@ def _unit_rows(scope: Scope) -> Any:
             func.sum(cumulative).filter(passed).label("quiz_passed_cum"),
         )
         .where(k.kind > 0)
-        .group_by(k.person_id, k.village_id, k.team_id, k.commune_id)
+        .group_by(k.commune_id, k.person_id, k.village_id, k.team_id)
         .subquery("units")
     )
 
@@ -414,8 +417,9 @@ def _basic_done(scope: Scope) -> Select[Any]:
     happens, against the core set of that moment (`bot.programme`), so a closed period
     never changes when the curriculum grows."""
     e = EVENTS
-    # Grouped as the covering report index orders the log, so SQLite reads the index
-    # alone, in order; a person has about one such row.
+    # Read from the partial index of these events alone (`ix_participation_events_basic`),
+    # grouped in its order; a person has about one such row. The kind is written into the
+    # SQL, not bound, so that both databases can tell the partial index applies.
     per_unit = (
         select(
             e.c.commune_id,
@@ -426,10 +430,10 @@ def _basic_done(scope: Scope) -> Select[Any]:
         )
         .where(
             e.c.commune_id.in_(scope.commune_ids),
-            e.c.kind == PROGRAMME_COMPLETED,
+            e.c.kind == literal_column(f"'{PROGRAMME_COMPLETED}'", String),
             e.c.occurred_at < scope.end,
         )
-        .group_by(e.c.person_id, e.c.village_id, e.c.team_id, e.c.commune_id)
+        .group_by(e.c.commune_id, e.c.person_id, e.c.village_id, e.c.team_id)
         .subquery("completed_per_unit")
     )
     u = per_unit.c
@@ -482,8 +486,9 @@ def households_statement(scope: Scope) -> Select[Any] | None:
     h, sv, v = HOUSEHOLDS, VISITS, VILLAGES
     # Kept on the household itself, so a resident who later unlinks or deletes their
     # data does not take the household's reach with them (Household.resident_reached_at).
+    scope_villages = select(v.c.id).where(v.c.commune_id.in_(scope.commune_ids))
     by_resident = select(h.c.id.label("household_id"), h.c.resident_reached_at.label("at")).where(
-        h.c.resident_reached_at < scope.end
+        h.c.resident_reached_at < scope.end, h.c.village_id.in_(scope_villages)
     )
     by_visit = (
         select(sv.c.household_id, func.min(sv.c.visited_at).label("at"))

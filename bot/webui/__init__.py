@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 
 from aiohttp import web
 
@@ -24,6 +25,8 @@ def mount(
     database: Database,
     services: Services,
     clock: Callable[[], datetime],
+    *,
+    province_name: str = "",
 ) -> None:
     texts = services.texts
 
@@ -72,6 +75,8 @@ def mount(
     app.router.add_get("/web/bao-cao", page(pages.reports))
     app.router.add_get("/web/bao-cao/tai", page(pages.download))
     app.router.add_get("/web/nhat-ky", page(pages.audit_log))
+    app.router.add_get("/web/tinh", page(partial(pages.province, body=province_name)))
+    app.router.add_get("/web/tinh/tai", page(partial(pages.province_download, body=province_name)))
     app.router.add_post("/web/thoat", page(pages.sign_out))
 
 

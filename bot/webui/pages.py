@@ -11,9 +11,11 @@ from aiohttp import web
 
 from bot.operations import NotAllowed, NotFound, web_access
 from bot.operations import broadcasts as bc_ops
+from bot.operations import province as province_ops
 from bot.operations import questions as q_ops
 from bot.operations import reports as report_ops
 from bot.operations import visits as visit_ops
+from bot.reports import province as rollup
 from bot.reports.exports import CONTENT_TYPES, report_filename
 from bot.team import broadcast_service
 from bot.team import questions as question_service
@@ -48,6 +50,10 @@ async def _village(page: Page, code: str | None) -> Village | None:
 
 
 async def overview(page: Page) -> web.StreamResponse:
+    if page.actor.may(page.commune, province_ops.ACTION) and not page.actor.may(
+        page.commune, report_ops.ACTION
+    ):  # a province officer has no commune pages: their home is the province's
+        raise web.HTTPSeeOther("/web/tinh")
     scope = await _scope(page)
     village = await _village(page, scope.village_code)
     # Separate connections: SQLite runs each statement on one core.
@@ -391,3 +397,48 @@ async def add_visit(page: Page) -> web.StreamResponse:
     except visit_ops.BadVisit as exc:
         raise web.HTTPSeeOther(f"/web/ho/{household_id}?da=thieu-{exc}") from None
     raise web.HTTPSeeOther(f"/web/ho/{household_id}?da=ghi")
+
+
+async def _province_period(page: Page) -> tuple[str, Any]:
+    code = page.request.query.get("ky", "y0")
+    code = code if code in province_ops.PERIOD_CODES else "y0"
+    async with page.database.session() as session:
+        return code, await report_ops.resolve_period(session, page.commune, code, page.now)
+
+
+async def province(page: Page, *, body: str = "") -> web.StreamResponse:
+    """Every commune's figures, one row each, for a province officer: nothing personal."""
+    page.actor.require(page.commune, province_ops.ACTION)  # before reading anything
+    code, period = await _province_period(page)
+    report = await province_ops.view(
+        page.database, page.actor, page.commune, period,
+        curriculum=page.services.curriculum, body=body, now=page.now,
+    )  # fmt: skip
+    return render(
+        page, "province.html", "tinh", report=report, heading=rollup.heading(report),
+        table=rollup.province_table(report, compact=True), code=code,
+        periods=province_ops.PERIOD_CODES, formats=rollup.FORMATS, t=page.services.texts,
+    )  # fmt: skip
+
+
+async def province_download(page: Page, *, body: str = "") -> web.StreamResponse:
+    page.actor.require(page.commune, province_ops.ACTION)
+    fmt = page.request.query.get("dang", "xlsx")
+    if fmt not in rollup.FORMATS:
+        raise web.HTTPSeeOther("/web/tinh")
+    _code, period = await _province_period(page)
+    export = await province_ops.export(
+        page.database, page.actor, page.commune, period, fmt,
+        curriculum=page.services.curriculum, body=body, now=page.now,
+    )  # fmt: skip
+    from bot.web import _attachment  # the same header as the chat's download links
+
+    return web.Response(
+        body=export.data,
+        headers={
+            "Content-Type": CONTENT_TYPES[fmt],
+            "Content-Disposition": _attachment(rollup.filename(period, fmt)),
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

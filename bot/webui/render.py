@@ -51,16 +51,21 @@ def environment() -> jinja2.Environment:
 def nav(page: Page) -> list[tuple[str, str, str]]:
     """(key, path, label) of the menu: only what the actor may open."""
     commune, actor = page.commune, page.actor
-    items = [
-        ("tong-quan", "/web/", "Tổng quan"),
-        ("thon", "/web/thon", "Thôn / Tổ"),
-        ("ho", "/web/ho", "Hộ gia đình"),
-    ]
+    items = []
+    if actor.may(commune, "village_view"):  # every commune role; not a province officer
+        items += [
+            ("tong-quan", "/web/", "Tổng quan"),
+            ("thon", "/web/thon", "Thôn / Tổ"),
+            ("ho", "/web/ho", "Hộ gia đình"),
+        ]
     if actor.may(commune, "answer_questions"):
         items.append(("cau-hoi", "/web/cau-hoi", "Câu hỏi"))
     if actor.may(commune, "broadcast"):
         items.append(("thong-bao", "/web/thong-bao", "Thông báo"))
-    items.append(("bao-cao", "/web/bao-cao", "Báo cáo"))
+    if actor.may(commune, "village_view"):
+        items.append(("bao-cao", "/web/bao-cao", "Báo cáo"))
+    if actor.may(commune, "province_reports"):
+        items.append(("tinh", "/web/tinh", page.services.texts("province.web.menu")))
     if actor.may(commune, "admin_tools"):
         items.append(("nhat-ky", "/web/nhat-ky", "Nhật ký"))
     return items

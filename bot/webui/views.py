@@ -81,7 +81,7 @@ async def _figures(
 ) -> read_model.UnitFigures:
     """`unit_figures`, reused for a window that ended before `now`."""
     closed = end <= now
-    key = (database.url, commune.id, start, end, village_id, levels, parts)
+    key = (database.cache_token, commune.id, start, end, village_id, levels, parts)
     if closed:
         hit = _CLOSED.get(key)
         if hit is not None and time.monotonic() - hit[0] < CLOSED_TTL:

@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.core.context import Context
 from bot.core.messages import Outbound
+from bot.core.roles import DEPLOYMENT_WIDE, PROVINCE_OFFICER
 from bot.core.screens import REGISTRY, screen, start_hook, text_hook
 from bot.core.screens.onboarding import consent_details, create_person
 from bot.core.screens.typed import is_input_screen
@@ -137,7 +138,7 @@ async def _holds(ctx: Context, invite: Invite) -> bool:
     """Does the person writing already have the role this invite gives?"""
     if ctx.person is None:
         return False
-    commune_id = None if invite.role == "deployment_admin" else invite.commune_id
+    commune_id = None if invite.role in DEPLOYMENT_WIDE else invite.commune_id
     for row in await team_repo.active_roles(ctx.session, ctx.person.id):
         same_place = (
             row.team_id == invite.team_id if invite.team_id else row.commune_id == commune_id
@@ -163,8 +164,10 @@ async def claim_invite(ctx: Context, code: str) -> bool:
         ctx.say(ctx.t("team.join.invalid"))
         ctx.goto("menu")
         return False
-    target = "team" if invite.role in team_repo.TEAM_ROLES else "admin"
-    commune_id = None if invite.role == "deployment_admin" else invite.commune_id
+    # A province officer has no chat tools: the roll-up is on the web (/web).
+    province = invite.role == PROVINCE_OFFICER
+    target = "team" if invite.role in team_repo.TEAM_ROLES else "menu" if province else "admin"
+    commune_id = None if invite.role in DEPLOYMENT_WIDE else invite.commune_id
     if await _holds(ctx, invite):
         ctx.say(ctx.t("team.join.already"))
         ctx.goto(target)
@@ -198,6 +201,8 @@ async def claim_invite(ctx: Context, code: str) -> bool:
     role = ctx.t(f"team.roles.{invite.role}")
     if team is not None:
         ctx.say(ctx.t("team.join.welcome_team", team=team.name, role=role))
+    elif province:
+        ctx.say(ctx.t("team.join.welcome_province", role=role))
     else:
         commune = await ctx.session.get(Commune, invite.commune_id)
         ctx.say(
