@@ -1,0 +1,484 @@
+"""Benchmark: a province's load on PostgreSQL, over real HTTP webhooks.
+
+Generates N commune files ("Xã Thử Nghiệm 001"...), starts 2 `hocvuso run --role web`
+processes and 1 `--role scheduler` process on a fresh PostgreSQL database, fake
+Telegram and Zalo platforms (tests/fakes, spec and flood checks on; one server per
+bot), and R simulated residents spread over the communes, half on Telegram, half on
+Zalo. Each resident starts (with the commune's `xa_<code>` where a bot serves several
+communes), consents, picks a village and an age group, opens the lesson the menu
+offers, reads every card and passes the quiz, always by the choices the bot offered.
+Updates are posted to the web processes in turn (a tiny round-robin balancer).
+
+The harness paces updates at a controlled rate (open loop). Without --rate it first
+ramps the rate up until the service saturates (achieved < 80 % of offered, or a growing
+backlog), takes the best achieved rate as the maximum, lets the backlog drain, and runs
+the rest of the journeys at half that maximum: the latency figures are from that phase.
+Reply latency per update: from the POST to the last reply call of that update (the
+message with the next choices, plus answerCallbackQuery and the removal of the pressed
+keyboard on Telegram) reaching the fake platform.
+
+Checked afterwards: HTTP answers, replies that never came, replies sent twice (a second
+choice message or callback answer in an update's window, or a call for nobody), spec
+violations, error lines in the processes' logs, and in the database that every resident
+has each journey event exactly once, in the right commune, and every update its
+processed_updates row. Peak RSS (VmHWM) of each process. The last line is one JSON object.
+
+    .venv/bin/python -m bench.load [--communes 100] [--residents 2000] [--db-url URL]
+                                   [--rate R | --max] [--think 3]
+
+Before the multi-commune settings exist (issue 16) it runs one commune on the legacy
+[telegram] and [zalo] bots and says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import random
+import resource
+import signal
+import sys
+import time
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bench.engine import percentile
+from bench.load_cluster import (
+    DEFAULT_PG,
+    Cluster,
+    PgDatabase,
+    free_port,
+    multi_commune,
+    plan_bots,
+    settings_toml,
+    write_communes,
+)
+from bench.load_residents import Driver, Platforms, Resident
+from bot.content.loader import default_content_root, load_curriculum
+from bot.core.texts import Texts
+from storage.models import ChannelAccount, Commune, ParticipationEvent, Person, ProcessedUpdate
+from tests.fakes.telegram_api import RateLimits
+
+# One of each per resident, nothing more (a journey: start, consent, village, age, lesson).
+EXPECTED_EVENTS = (
+    "registered",
+    "consented",
+    "village_set",
+    "lesson_started",
+    "lesson_completed",
+    "quiz_passed",
+)
+RAMP_START, RAMP_FACTOR = 10.0, 1.25  # updates/s, and the factor per ramp step
+SATURATED = 0.8  # achieved below this share of the offered rate: saturated
+SETTLE = 3.0  # seconds at the new rate before latencies count
+PROGRESS_EVERY = 15.0  # seconds between progress lines in long runs
+
+
+@dataclass
+class Pacer:
+    """Hands update slots to ready residents at `rate` per second (open loop)."""
+
+    driver: Driver
+    residents: list[Resident]
+    think: float
+    rng: random.Random
+    rate: float = 0.0
+    ready: deque[Resident] = field(default_factory=deque)
+    inflight: int = 0
+    issued: int = 0
+    starved: int = 0  # slots with no resident ready
+    finished: int = 0
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    idle: asyncio.Event = field(default_factory=asyncio.Event)  # nothing in flight
+
+    def __post_init__(self) -> None:
+        self.ready.extend(self.residents)
+        self.next_step = {r.n: 0 for r in self.residents}
+
+    @property
+    def done(self) -> bool:
+        return self.finished == len(self.residents)
+
+    async def run(self) -> None:
+        slot = time.perf_counter()
+        while not self.done:
+            if self.rate <= 0:
+                await asyncio.sleep(0.01)
+                slot = time.perf_counter()
+                continue
+            slot += 1.0 / self.rate
+            now = time.perf_counter()
+            if slot > now:
+                await asyncio.sleep(slot - now)
+            elif now - slot > 0.25:  # the harness fell behind: do not burst to catch up
+                slot = now
+            if not self.ready:
+                self.starved += 1
+                continue
+            resident = self.ready.popleft()
+            self.issued += 1
+            self.inflight += 1
+            task = asyncio.create_task(self._go(resident))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    async def _go(self, resident: Resident) -> None:
+        index = self.next_step[resident.n]
+        try:
+            ok = await self.driver.step(resident, index)
+        finally:
+            self.inflight -= 1
+            if not self.inflight:
+                self.idle.set()
+        self.next_step[resident.n] = index + 1
+        total = self.driver.total_steps(resident)
+        if not ok or (total is not None and index + 1 >= total):
+            resident.finished = ok
+            self.finished += 1
+            return
+        await asyncio.sleep(self.think * self.rng.uniform(0.5, 1.5))
+        self.ready.append(resident)
+
+
+def completed_between(driver: Driver, start: float, end: float) -> int:
+    return sum(
+        1 for s in driver.steps if s.latency is not None and start <= s.posted + s.latency < end
+    )
+
+
+async def ramp(pacer: Pacer, step_seconds: float, log: list[str]) -> float:
+    """Raise the rate until the service saturates; the best achieved rate."""
+    driver, rate, best = pacer.driver, RAMP_START, 0.0
+    while not pacer.done:
+        pacer.rate = rate
+        issued, starved, start = pacer.issued, pacer.starved, time.perf_counter()
+        await asyncio.sleep(step_seconds)
+        end = time.perf_counter()
+        offered = (pacer.issued - issued) / (end - start)
+        achieved = completed_between(driver, start, end) / (end - start)
+        best = max(best, achieved)
+        log.append(
+            f"ramp: offered {offered:7.1f}/s achieved {achieved:7.1f}/s in flight {pacer.inflight}"
+        )
+        print(log[-1], flush=True)
+        if pacer.starved > starved:
+            log.append("ramp: not enough residents ready to offer more (resident-bound)")
+            break
+        if achieved < SATURATED * offered or pacer.inflight > max(20, offered * 1.0):
+            break
+        rate *= RAMP_FACTOR
+    pacer.rate = 0.0
+    if pacer.inflight:  # the backlog drains before the next phase
+        pacer.idle.clear()
+        await pacer.idle.wait()
+    return best
+
+
+async def check_database(url: str, residents: list[Resident], posted: Counter[str]) -> dict:
+    """Events per resident, their commune, and a processed_updates row per update."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            codes = dict((await conn.execute(select(Commune.id, Commune.code))).all())
+            accounts = {
+                (channel, external): (person, commune)
+                for channel, external, person, commune in (
+                    await conn.execute(
+                        select(
+                            ChannelAccount.channel,
+                            ChannelAccount.external_id,
+                            ChannelAccount.person_id,
+                            Person.commune_id,
+                        ).outerjoin(Person, Person.id == ChannelAccount.person_id)
+                    )
+                ).all()
+            }
+            events: dict[int, Counter[str]] = {}
+            rows = await conn.execute(
+                select(
+                    ParticipationEvent.person_id, ParticipationEvent.kind, func.count()
+                ).group_by(ParticipationEvent.person_id, ParticipationEvent.kind)
+            )
+            for person, kind, count in rows.all():
+                events.setdefault(person, Counter())[kind] = count
+            processed = dict(
+                (
+                    await conn.execute(
+                        select(ProcessedUpdate.channel, func.count()).group_by(
+                            ProcessedUpdate.channel
+                        )
+                    )
+                ).all()
+            )
+    finally:
+        await engine.dispose()
+    lost = doubled = wrong_commune = unexpected = 0
+    for resident in residents:
+        person, commune = accounts.get((resident.bot.name, str(resident.chat)), (None, None))
+        got = events.get(person, Counter()) if person is not None else Counter()
+        for kind in EXPECTED_EVENTS:
+            lost += max(0, 1 - got[kind])
+            doubled += max(0, got[kind] - 1)
+        unexpected += sum(n for kind, n in got.items() if kind not in EXPECTED_EVENTS)
+        if person is not None and codes.get(commune) != resident.commune.code:
+            wrong_commune += 1
+    missing_updates = sum(max(0, n - processed.get(ch, 0)) for ch, n in posted.items())
+    extra_updates = sum(max(0, processed.get(ch, 0) - n) for ch, n in posted.items())
+    return {
+        "events_lost": lost,
+        "events_doubled": doubled,
+        "events_unexpected": unexpected,
+        "wrong_commune": wrong_commune,
+        "updates_unrecorded": missing_updates,
+        "updates_extra": extra_updates,
+    }
+
+
+def latency_figures(steps: list[Any]) -> dict[str, float | None]:
+    ms = [s.latency * 1000 for s in steps if s.latency is not None]
+    if not ms:
+        return {"p50_ms": None, "p95_ms": None, "p99_ms": None, "max_ms": None}
+    return {
+        "p50_ms": round(percentile(ms, 0.50), 1),
+        "p95_ms": round(percentile(ms, 0.95), 1),
+        "p99_ms": round(percentile(ms, 0.99), 1),
+        "max_ms": round(max(ms), 1),
+    }
+
+
+async def run(args: argparse.Namespace) -> dict:
+    started = time.perf_counter()
+    texts = Texts.load("vi")
+    curriculum = load_curriculum(default_content_root())
+    cluster = Cluster(args.db_url, web=args.web)
+    notes: list[str] = []
+    communes_wanted = args.communes
+    if not multi_commune() and communes_wanted > 1:
+        notes.append(
+            f"this code has no multi-commune settings yet: 1 commune instead of {communes_wanted}"
+        )
+        communes_wanted = 1
+    communes = write_communes(cluster.communes_dir, communes_wanted)
+    bots = plan_bots(communes)
+    per_chat = RateLimits(
+        global_per_second=args.tg_global,
+        global_burst=int(args.tg_global),
+        per_chat_per_second=args.tg_per_chat,
+        per_chat_burst=3,
+    )
+    platforms = Platforms(bots, texts, per_chat)
+    driver: Driver | None = None
+    pacer_task: asyncio.Task[None] | None = None
+    try:
+        await platforms.start()
+        cluster.database = PgDatabase(args.db_url)
+        await cluster.database.create()
+        ports = [free_port() for _ in range(args.web)]
+        await cluster.prepare(
+            settings_toml(
+                cluster.database.url,
+                cluster.workdir / "data",
+                cluster.communes_dir,
+                communes,
+                bots,
+                ports[0],
+            )
+        )
+        await cluster.start(ports)
+        print(
+            f"{len(communes)} communes, {len(bots)} bots, {args.web} web + 1 scheduler processes "
+            f"on PostgreSQL ({cluster.database.name}); {args.residents} residents",
+            flush=True,
+        )
+        for note in notes:
+            print(f"note: {note}", flush=True)
+
+        driver = Driver(platforms, [f"http://127.0.0.1:{p}" for p in ports], curriculum, texts)
+        await driver.open()
+        rng = random.Random(args.seed)
+        residents = []
+        for n in range(args.residents):
+            commune = communes[n % len(communes)]
+            messenger = ("telegram", "zalo")[n % 2]
+            bot = next(
+                b
+                for b in bots
+                if b.messenger == messenger and (not b.communes or commune.code in b.communes)
+            )
+            residents.append(driver.resident(n, bot, commune, rng))
+        pacer = Pacer(driver, residents, args.think, rng)
+        pacer_task = asyncio.create_task(pacer.run())
+
+        ramp_log: list[str] = []
+        max_rate: float | None = None
+        if args.rate:
+            target = args.rate
+        else:
+            max_rate = await ramp(pacer, args.step_seconds, ramp_log)
+            target = max_rate if args.max else max_rate / 2
+        pacer.rate = target
+        measure_from = time.perf_counter() + (0 if args.rate else SETTLE)
+        starved_before = pacer.starved
+        starved_at: float | None = None
+        report_at = time.perf_counter() + PROGRESS_EVERY
+        while not pacer.done:
+            await asyncio.sleep(0.05)
+            now = time.perf_counter()
+            if starved_at is None and pacer.starved > starved_before:
+                starved_at = now  # fewer residents left than the rate wants
+            if now >= report_at:
+                report_at = now + PROGRESS_EVERY
+                rate_now = completed_between(driver, now - PROGRESS_EVERY, now) / PROGRESS_EVERY
+                print(
+                    f"at {target:.1f}/s: {rate_now:.1f} replies/s, {pacer.finished}/"
+                    f"{len(residents)} residents done, {pacer.inflight} in flight",
+                    flush=True,
+                )
+        measure_to = starved_at or time.perf_counter()
+        await asyncio.sleep(args.settle_end)  # late or doubled replies still arrive here
+        driver.close_all(residents)
+        peaks = cluster.measure_rss()
+
+        measured = [s for s in driver.steps if s.posted >= measure_from]
+        span = max(measure_to - measure_from, 1e-9)
+        achieved = completed_between(driver, measure_from, measure_to) / span
+        posted: Counter[str] = Counter()
+        for resident in residents:
+            posted[resident.bot.name] += len(resident.windows)
+        db = await check_database(cluster.database.url, residents, posted)
+        windows = [w for r in residents for w in r.windows]
+        doubled_replies = sum(max(0, w.finals - 1) + max(0, w.answers - 1) for w in windows)
+        no_reply = sum(1 for s in driver.steps if s.latency is None)
+        bad_http = sum(n for status, n in driver.statuses.items() if status != 200)
+        failures = Counter(r.failure for r in residents if r.failure)
+        violations = platforms.violations()
+        problems = cluster.problems()
+        errors = bad_http + len(violations) + len(problems) + sum(failures.values())
+        lost = no_reply + db["events_lost"] + db["updates_unrecorded"]
+        doubled = doubled_replies + platforms.orphans + db["events_doubled"] + db["updates_extra"]
+        figures = latency_figures(measured)
+        result: dict[str, Any] = {
+            "communes": len(communes),
+            "communes_asked": args.communes,
+            "bots": len(bots),
+            "residents": len(residents),
+            "journeys_completed": sum(1 for r in residents if r.finished),
+            "web_processes": args.web,
+            "scheduler_processes": 1,
+            "database": "postgresql",
+            "mode": "fixed" if args.rate else ("max" if args.max else "ramp+half"),
+            "max_updates_per_s": round(max_rate, 1) if max_rate is not None else None,
+            "target_updates_per_s": round(target, 1),
+            "updates_per_s": round(achieved, 1),
+            **figures,
+            "updates": len(driver.steps),
+            "measured_updates": len(measured),
+            "errors": errors,
+            "lost": lost,
+            "doubled": doubled,
+            "http_non_200": bad_http,
+            "no_reply": no_reply,
+            "doubled_replies": doubled_replies,
+            "stray_calls": platforms.orphans,
+            "spec_violations": len(violations),
+            "process_log_errors": len(problems),
+            "flood_429": platforms.flood_429s(),
+            **db,
+            "peak_rss_mb": peaks,
+            "harness_peak_rss_mb": round(
+                resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
+            ),
+            "seconds": round(time.perf_counter() - started, 1),
+        }
+        result["aim_met"] = bool(
+            errors == 0
+            and lost == 0
+            and doubled == 0
+            and figures["p99_ms"] is not None
+            and figures["p99_ms"] <= 100
+        )
+        for failure, n in failures.most_common(5):
+            print(f"resident failure x{n}: {failure}")
+        for line in (violations + problems)[:10]:
+            print(f"problem: {line}")
+        print(
+            f"throughput: max {result['max_updates_per_s']} updates/s; measured at "
+            f"{result['target_updates_per_s']} offered: {result['updates_per_s']} updates/s"
+        )
+        print(
+            f"reply latency ({len(measured)} updates): p50 {figures['p50_ms']} ms, "
+            f"p95 {figures['p95_ms']} ms, p99 {figures['p99_ms']} ms, max {figures['max_ms']} ms"
+        )
+        print(
+            f"errors {errors} (HTTP non-200 {bad_http}, spec {len(violations)}, "
+            f"log {len(problems)}, journeys stopped {sum(failures.values())}); lost {lost}; "
+            f"doubled {doubled}; 429s {result['flood_429']}; wrong commune {db['wrong_commune']}"
+        )
+        print(
+            f"journeys completed {result['journeys_completed']}/{len(residents)}; "
+            f"peak RSS MB {peaks}; harness {result['harness_peak_rss_mb']} MB"
+        )
+        return result
+    finally:
+        if pacer_task is not None:
+            pacer_task.cancel()
+            with contextlib.suppress(BaseException):
+                await pacer_task
+        if driver is not None:
+            await driver.close()
+        try:
+            await cluster.close(keep_files=args.keep)
+        finally:
+            await platforms.close()
+        if args.keep:
+            print(f"kept: {cluster.workdir}", file=sys.stderr)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--communes", type=int, default=100)
+    parser.add_argument("--residents", type=int, default=2000)
+    parser.add_argument(
+        "--db-url", default=DEFAULT_PG, help="an admin URL of the PostgreSQL server"
+    )
+    pace = parser.add_mutually_exclusive_group()
+    pace.add_argument("--rate", type=float, default=None, help="updates/s for the whole run")
+    pace.add_argument("--max", action="store_true", help="find the maximum, then stay there")
+    parser.add_argument("--web", type=int, default=2, help="web processes")
+    parser.add_argument("--think", type=float, default=3.0, help="mean seconds between steps")
+    parser.add_argument("--step-seconds", type=float, default=3.0, help="length of a ramp step")
+    parser.add_argument("--settle-end", type=float, default=2.0, help="wait for stray replies")
+    parser.add_argument(
+        "--tg-global",
+        type=float,
+        default=10_000.0,
+        help="fake Telegram's flood limit per bot, messages/s",
+    )
+    parser.add_argument(
+        "--tg-per-chat",
+        type=float,
+        default=1.0,
+        help="fake Telegram's flood limit per chat, messages/s (burst 3)",
+    )
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep", action="store_true", help="keep the work folder and logs")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = parse_args(argv)
+    # SIGTERM ends the run like Ctrl-C: the finally blocks stop processes, drop the database.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    return asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(), ensure_ascii=False))
