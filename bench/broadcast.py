@@ -40,7 +40,7 @@ async def start_broadcast(app: Any, admin_id: int, text: str = TEXT) -> int:
     async with app.database.transaction() as session:
         broadcast = await broadcast_service.create(
             session,
-            commune_id=app.engine.services.commune.id,
+            commune_id=app.engine.services.communes.only.id,
             person_id=admin_id,
             text=text,
             image=None,

@@ -48,9 +48,9 @@ async def staff(app: Any, role: str, team_code: str | None) -> str:
     services = app.engine.services
     now = services.clock()
     async with app.database.transaction() as session:
-        team = await team_repo.team_by_code(session, services.commune.id, team_code or "")
+        team = await team_repo.team_by_code(session, services.communes.only.id, team_code or "")
         person = Person(
-            commune_id=services.commune.id,
+            commune_id=services.communes.only.id,
             display_name=f"Bench {role}",
             village_id=team.village_id if team else None,
             created_at=now,
@@ -61,13 +61,13 @@ async def staff(app: Any, role: str, team_code: str | None) -> str:
             session,
             person_id=person.id,
             role=role,
-            commune_id=services.commune.id,
+            commune_id=services.communes.only.id,
             team_id=team.id if team else None,
             now=now,
         )
         token = await web_repo.create_sign_in(session, person.id, now, web_access.LINK_TTL)
     async with app.database.transaction() as session:
-        opened = await web_access.sign_in(session, services.commune, token, now)
+        opened = await web_access.sign_in(session, services.communes, token, now)
     assert opened is not None
     return opened.cookie
 
@@ -78,10 +78,10 @@ async def main(rounds: int, residents: int) -> dict[str, Any]:
     app = await build_app(Settings(data_dir=workdir, database=DatabaseSettings(url=url)))
     services = app.engine.services
     async with app.database.engine.begin() as conn:
-        villages, teams = await demo.commune_refs(conn, services.commune.id)
+        villages, teams = await demo.commune_refs(conn, services.communes.only.id)
         launch = services.clock().date().replace(day=1)
         rows = demo.generate(
-            commune_id=services.commune.id,
+            commune_id=services.communes.only.id,
             launch=launch.replace(year=launch.year - 1),
             villages=villages,
             teams=teams,
@@ -96,7 +96,7 @@ async def main(rounds: int, residents: int) -> dict[str, Any]:
     gc.collect()
     gc.freeze()  # as `hocvuso run` does once started (bot/service.py)
     async with app.database.session() as session:
-        team_list = await team_repo.teams_of_commune(session, services.commune.id)
+        team_list = await team_repo.teams_of_commune(session, services.communes.only.id)
     team, village = team_list[0]
     async with app.database.session() as session:
         homes, _ = await team_repo.households_page(session, village.id, offset=0, limit=1)

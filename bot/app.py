@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.content.loader import default_content_root, load_curriculum
-from bot.core.context import CommuneRef, Services
+from bot.core.communes import CommuneDirectory, CommuneRef
+from bot.core.context import Services
 from bot.core.engine import Engine
 from bot.core.texts import Texts
 from bot.reports.notes import register as register_report_notes
 from bot.reports.targets import register as register_targets
 from bot.startup import DATABASE_ERRORS, DatabaseStartupError
-from config.commune import load_commune_file
+from config.commune import CommuneFile, CommuneFileError, load_commune_file
 from config.settings import Settings
 from storage.db import Database
 from storage.registry import sync_commune_at_start
@@ -37,9 +39,10 @@ async def build_app(settings: Settings, *, services_overrides: dict | None = Non
     Raises CommuneFileError, ContentError, SettingsError or DatabaseStartupError, which
     `bot.startup.explain` turns into one or two readable lines.
     """
-    commune_file = load_commune_file(settings.commune_file)
-    register_report_notes(commune_file.commune.code, commune_file.report)
-    register_targets(commune_file.commune.code, commune_file.targets)
+    commune_files = load_commune_files(settings)
+    for commune_file in commune_files:
+        register_report_notes(commune_file.commune.code, commune_file.report)
+        register_targets(commune_file.commune.code, commune_file.targets)
     curriculum = load_curriculum(settings.content_dir or default_content_root())
     try:
         database = Database(settings.database_url, echo=settings.database.echo)
@@ -47,8 +50,10 @@ async def build_app(settings: Settings, *, services_overrides: dict | None = Non
         raise DatabaseStartupError(settings.database_url, exc) from exc
     try:
         await database.migrate(core_lessons=curriculum.core_lesson_ids())
-        commune = await sync_commune_at_start(database, commune_file)
-        ref = CommuneRef(commune.id, commune.code, commune.name, commune.unit_label)
+        refs = []
+        for commune_file in commune_files:
+            commune = await sync_commune_at_start(database, commune_file)
+            refs.append(CommuneRef(commune.id, commune.code, commune.name, commune.unit_label))
     except DATABASE_ERRORS as exc:  # unreachable, read-only, full: said in one line
         await database.dispose()
         raise DatabaseStartupError(settings.database_url, exc) from exc
@@ -58,7 +63,7 @@ async def build_app(settings: Settings, *, services_overrides: dict | None = Non
     services = Services(
         curriculum=curriculum,
         texts=Texts.load("vi"),
-        commune=ref,
+        communes=CommuneDirectory(tuple(refs), bots_communes(settings, refs)),
         notice_version=settings.notice_version,
         tz=ZoneInfo(settings.timezone),
         scheduler=settings.scheduler,
@@ -69,5 +74,36 @@ async def build_app(settings: Settings, *, services_overrides: dict | None = Non
         web_url=settings.web.public_url or f"http://{settings.web.host}:{settings.web.port}",
         **(services_overrides or {}),
     )
-    log.info("ready: commune=%s lessons=%d", ref.code, len(curriculum.lessons))
+    log.info("ready: communes=%d lessons=%d", len(refs), len(curriculum.lessons))
     return App(settings=settings, database=database, engine=Engine(database, services))
+
+
+def load_commune_files(settings: Settings) -> list[CommuneFile]:
+    """Every commune file, validated; two files with one commune code are refused."""
+    paths = settings.commune_files()
+    if not paths:
+        raise CommuneFileError(f"{settings.communes_dir}: no commune file (*.yaml) in it")
+    files = [load_commune_file(path) for path in paths]
+    seen: dict[str, Path] = {}
+    for path, data in zip(paths, files, strict=True):
+        code = data.commune.code.lower()
+        if code in seen:
+            raise CommuneFileError(f"{path}: commune code {code!r} is also in {seen[code]}")
+        seen[code] = path
+    return files
+
+
+def bots_communes(settings: Settings, communes: list[CommuneRef]) -> dict[str, tuple[int, ...]]:
+    """Bot name -> ids of the communes it serves (bots serving every commune omitted)."""
+    by_code = {c.code.lower(): c.id for c in communes}
+    served: dict[str, tuple[int, ...]] = {}
+    for bot in settings.bots:
+        if not bot.communes:
+            continue
+        unknown = [code for code in bot.communes if code.lower() not in by_code]
+        if unknown:
+            raise CommuneFileError(
+                f"bots.{bot.name}.communes: no commune file has the code {', '.join(unknown)}"
+            )
+        served[bot.name] = tuple(by_code[code.lower()] for code in bot.communes)
+    return served

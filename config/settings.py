@@ -49,6 +49,26 @@ class ZaloSettings(BaseModel):
     media_base_url: str | None = None
 
 
+class BotSettings(BaseModel):
+    """One bot (a Telegram bot or a Zalo bot/Official Account) and the communes it serves.
+
+    Its `name` is recorded as the channel of its accounts and events, so it must stay the
+    same for the life of the deployment. Its webhook is `POST /webhook/<name>`."""
+
+    model_config = {"extra": "forbid"}
+
+    name: str = Field(pattern=r"^[a-z0-9-]{1,16}$")
+    messenger: Literal["telegram", "zalo"]
+    token: SecretStr
+    mode: Literal["polling", "webhook"] = "polling"
+    api_base: str | None = None  # None: the messenger's public API
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    communes: list[str] = []  # commune codes; empty: every commune of the deployment
+    messages_per_second: float = Field(default=20.0, gt=0)  # Zalo only
+    media_base_url: str | None = None  # Zalo only (see ZaloSettings)
+
+
 class OutboxSettings(BaseModel):
     """Queued messages (broadcasts, reminders, digests): how fast and in what batches."""
 
@@ -145,6 +165,8 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("data")
     commune_file: Path = BUNDLED_COMMUNE
+    # A province deployment: every *.yaml here is one commune file (commune_file unused).
+    communes_dir: Path | None = None
     content_dir: Path | None = None  # None: the lessons/ and quizzes/ shipped with the code
     notice_version: str = "2026-11"  # bump when the data notice text changes
     timezone: str = "Asia/Ho_Chi_Minh"
@@ -154,6 +176,7 @@ class Settings(BaseSettings):
     fair_use: FairUseSettings = FairUseSettings()
     telegram: TelegramSettings = TelegramSettings()
     zalo: ZaloSettings = ZaloSettings()
+    bots: list[BotSettings] = []  # more bots, each serving some communes ([[bots]])
     web: WebSettings = WebSettings()
     outbox: OutboxSettings = OutboxSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
@@ -168,6 +191,22 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    @model_validator(mode="after")
+    def _bots_distinct(self) -> Settings:
+        names = [bot.name for bot in self.bots]
+        taken = {"telegram", "zalo", "console"}
+        for name in names:
+            if name in taken:
+                raise ValueError(f"bots: the name {name!r} is used twice or is reserved")
+            taken.add(name)
+        return self
+
+    def commune_files(self) -> list[Path]:
+        """The commune files this deployment serves, in a stable order."""
+        if self.communes_dir is None:
+            return [self.commune_file]
+        return sorted(self.communes_dir.glob("*.yaml"))
 
     @property
     def database_url(self) -> str:

@@ -130,6 +130,8 @@ class ChannelAccount(Base):
     channel: Mapped[str] = mapped_column(String(16))
     external_id: Mapped[str] = mapped_column(String(64))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    # The commune chosen before consent (a bot may serve several); the person's wins after.
+    commune_id: Mapped[int | None] = mapped_column(ForeignKey("communes.id"))
     screen: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     active: Mapped[bool] = mapped_column(Boolean, default=True)  # False: blocked the bot
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -182,6 +182,16 @@ async def quiz_attempt_count(session: AsyncSession, person_id: int) -> int:
     )
 
 
+async def communes_with_team(
+    session: AsyncSession, code: str, commune_ids: list[int]
+) -> list[int]:
+    """The communes among `commune_ids` that have a team with this code."""
+    found = await session.scalars(
+        select(Team.commune_id).where(Team.code == code, Team.commune_id.in_(commune_ids))
+    )
+    return sorted(set(found))
+
+
 async def team_id_by_code(session: AsyncSession, commune_id: int, code: str) -> int | None:
     return await session.scalar(
         select(Team.id).where(Team.commune_id == commune_id, Team.code == code)

@@ -35,7 +35,7 @@ async def grant(app: App, chat: Chat, role: str, team_code: str | None = None) -
     """Give an onboarded chat a role directly (invites are tested on their own)."""
     if role == "resident":
         return
-    commune_id = app.engine.services.commune.id
+    commune_id = app.engine.services.communes.only.id
     person = await person_of(app, chat)
     async with app.database.transaction() as session:
         team = await team_repo.team_by_code(session, commune_id, team_code) if team_code else None
@@ -65,7 +65,7 @@ async def onboarded(
 
 
 async def add_households(app: App, village: str, rows: list[tuple[str, str | None]]) -> list[int]:
-    commune_id = app.engine.services.commune.id
+    commune_id = app.engine.services.communes.only.id
     ids = []
     async with app.database.transaction() as session:
         v = await team_repo.village_by_code(session, commune_id, village)
@@ -80,7 +80,9 @@ async def add_households(app: App, village: str, rows: list[tuple[str, str | Non
 
 async def village_id(app: App, code: str) -> int:
     async with app.database.session() as session:
-        village = await team_repo.village_by_code(session, app.engine.services.commune.id, code)
+        village = await team_repo.village_by_code(
+            session, app.engine.services.communes.only.id, code
+        )
         assert village is not None
         return village.id
 
@@ -141,7 +143,7 @@ async def seed_residents(
     """`n` consented residents with one account each (ids from `first_id`), spread over
     `villages`; the last `inactive` accounts have blocked the bot. Returns the ids."""
     now = app.engine.services.clock()
-    commune_id = app.engine.services.commune.id
+    commune_id = app.engine.services.communes.only.id
     async with app.database.transaction() as session:
         village_ids = [
             (await team_repo.village_by_code(session, commune_id, code)).id for code in villages
@@ -176,7 +178,7 @@ async def seed_residents(
 async def seed_admin(app: App, external_id: str, channel: str = "telegram") -> int:
     """A commune admin living in no village (so not a broadcast recipient)."""
     now = app.engine.services.clock()
-    commune_id = app.engine.services.commune.id
+    commune_id = app.engine.services.communes.only.id
     async with app.database.transaction() as session:
         person = Person(commune_id=commune_id, display_name="Cán bộ", created_at=now)
         session.add(person)

@@ -187,7 +187,7 @@ async def test_large_broadcast_is_fed_in_batches_with_progress_on_the_way(app, c
     async with app.database.transaction() as session:
         broadcast = await broadcast_service.create(
             session,
-            commune_id=app.engine.services.commune.id,
+            commune_id=app.engine.services.communes.only.id,
             person_id=admin_id,
             text="Lịch tiêm chủng tháng 12",
             image=None,
@@ -233,7 +233,7 @@ async def test_deleted_and_merged_people_are_not_recipients(app, clock):
     async with app.database.transaction() as session:
         broadcast = await broadcast_service.create(
             session,
-            commune_id=app.engine.services.commune.id,
+            commune_id=app.engine.services.communes.only.id,
             person_id=admin_id,
             text="Thông báo",
             image="https://anh.example/a.jpg",

@@ -163,7 +163,7 @@ async def test_an_expired_reminder_is_not_shown_late(app, clock):
 async def test_preview_says_who_cannot_be_reached_and_demo_accounts_fix_it(app, clock):
     """Residents entered without any messenger account (as demo-data made them) are
     registered but unreachable: the preview says so instead of "nobody registered"."""
-    commune_id = app.engine.services.commune.id
+    commune_id = app.engine.services.communes.only.id
     t01 = await village_id(app, "T01")
     async with app.database.transaction() as session:
         for n in range(5):

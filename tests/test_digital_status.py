@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -45,7 +45,9 @@ async def survey(member: Chat, hid: int, counts: list[str], proficient: bool) ->
 async def report_for(app, start: date, end: date):
     period = calendar_range(start, end)
     programme = Programme.of(app.engine.services.curriculum)
-    return await compute_report(app.database, app.engine.services.commune.id, period, programme)
+    return await compute_report(
+        app.database, app.engine.services.communes.only.id, period, programme
+    )
 
 
 async def test_survey_through_the_console_and_the_report_counts_it(app, clock):
@@ -112,7 +114,7 @@ async def test_survey_through_the_console_and_the_report_counts_it(app, clock):
     # The read model gives the dashboard the same figures.
     start, end = report.period.utc_bounds()
     async with app.database.session() as session:
-        live = await digital_status(session, app.engine.services.commune.id, start, end)
+        live = await digital_status(session, app.engine.services.communes.only.id, start, end)
     assert live[("village", await village_id(app, "T01"))] == t01
     assert live[("commune", None)] == report.digital
 
@@ -192,7 +194,7 @@ async def test_a_visit_offers_the_status_and_a_finished_programme_counts_for_the
 
 
 async def test_targets_show_progress_in_the_csv(app, clock):
-    commune_code = app.engine.services.commune.code
+    commune_code = app.engine.services.communes.only.code
     saved = tg.targets_for(commune_code)
     tg.register(
         commune_code,
@@ -285,3 +287,36 @@ async def test_who_is_behind_goes_to_leaders_and_admins_in_the_last_weeks(app, c
         "• Thôn Tây: 275 hộ chưa cập nhật tình trạng số · 0 lượt hỗ trợ chưa xác nhận · 1 tổ"
         in (summary)
     )
+
+
+async def test_one_village_of_who_is_behind_equals_its_row_of_the_whole(app, clock):
+    """The dashboard's village page reads one village: the same figures as the commune's."""
+    from datetime import UTC, datetime
+
+    from bot.reports.behind import who_is_behind
+    from storage import team_repo
+
+    await add_households(app, "T01", [("H001", None), ("H002", None)])
+    await add_households(app, "T02", [("H101", None)])
+    leader = await onboarded(app, "lead", "leader")
+    await survey(
+        leader, await household_id(app, "T01", "H001"), ["2", "2", "1", "1", "0", "0"], True
+    )
+    await leader.text("/to")
+    await leader.choose("visit")
+    await leader.choose(f"h:{await household_id(app, 'T01', 'H002')}")
+    await leader.choose("s:cashless")
+    await leader.choose("done")
+    await leader.choose("skip")
+    commune_id = app.engine.services.communes.only.id
+    start = datetime(2025, 12, 16, tzinfo=UTC)
+    now = clock.now + timedelta(weeks=3)  # the teams have been idle since
+    async with app.database.session() as session:
+        whole = {
+            row.village_id: row for row in await who_is_behind(session, commune_id, start, now)
+        }
+        for code in ("T01", "T02", "T03"):
+            village = await team_repo.village_by_code(session, commune_id, code)
+            [alone] = await who_is_behind(session, commune_id, start, now, village_id=village.id)
+            assert alone == whole[village.id], code
+    assert whole[village.id].idle_teams  # T03's team did nothing: named idle in both

@@ -17,7 +17,7 @@ async def test_all_codes_share_one_guess_limit(db_url, tmp_path, clock):
             invite = await create_invite(
                 session,
                 role="commune_admin",
-                commune_id=app.engine.services.commune.id,
+                commune_id=app.engine.services.communes.only.id,
                 team=None,
                 uses=1,
                 days=7,

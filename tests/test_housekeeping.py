@@ -29,7 +29,7 @@ async def count(app, model) -> int:
 
 async def test_old_records_go_and_recent_ones_stay(app, clock):
     now = clock()
-    commune_id = app.engine.services.commune.id
+    commune_id = app.engine.services.communes.only.id
     async with app.database.transaction() as session:
         person = Person(commune_id=commune_id, created_at=now)
         session.add(person)

@@ -69,7 +69,7 @@ async def admin_invite(app, clock: FakeClock) -> str:
         info = await create_invite(
             session,
             role="commune_admin",
-            commune_id=app.engine.services.commune.id,
+            commune_id=app.engine.services.communes.only.id,
             team=None,
             uses=1,
             days=7,
@@ -159,7 +159,7 @@ async def report_for(app, period: Period, now: datetime) -> Report:
     services = app.engine.services
     return await compute_report(
         app.database,
-        services.commune.id,
+        services.communes.only.id,
         period,
         Programme.of(services.curriculum),
         now=now,

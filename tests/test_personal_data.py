@@ -112,7 +112,7 @@ async def seed_the_rest(app, subject_id: int, clock) -> None:
     staff past (referral code, visit note, assisted learner, admin invite, a report)
     and messages queued and sent to them."""
     now = clock()
-    commune_id = app.engine.services.commune.id
+    commune_id = app.engine.services.communes.only.id
     [household] = await add_households(app, "T01", [("H-ZZ", None)])
     t01 = await village_id(app, "T01")
     async with app.database.transaction() as session:

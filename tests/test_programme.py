@@ -40,7 +40,7 @@ async def report(app, month: int, curriculum: Curriculum) -> Report:
     last = 30 if month == 11 else 31
     return await compute_report(
         app.database,
-        app.engine.services.commune.id,
+        app.engine.services.communes.only.id,
         calendar_range(date(2026, month, 1), date(2026, month, last)),
         Programme.of(curriculum),
         now=datetime(2027, 1, 5, tzinfo=UTC),

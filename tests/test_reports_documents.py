@@ -59,7 +59,7 @@ async def _export_all(root: Path) -> dict[tuple[str, str], Path]:
             for fmt in FORMATS:
                 export = await export_report(
                     app.database,
-                    app.engine.services.commune.id,
+                    app.engine.services.communes.only.id,
                     period,
                     fmt,
                     village_code=village,

@@ -229,7 +229,7 @@ async def test_help_lists_the_commands_each_person_has(app):
 
 
 async def test_an_invite_sent_again_gets_a_clear_answer(app, clock):
-    commune_id = app.engine.services.commune.id
+    commune_id = app.engine.services.communes.only.id
     async with app.database.transaction() as session:
         team = await team_repo.team_by_code(session, commune_id, "TCN-T03")
         info = await create_invite(

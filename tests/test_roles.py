@@ -164,7 +164,7 @@ def _invite(role: str, team: bool) -> Attempt:
         if team:
             async with w.app.database.session() as session:
                 row = await team_repo.team_by_code(
-                    session, w.app.engine.services.commune.id, "TCN-T01"
+                    session, w.app.engine.services.communes.only.id, "TCN-T01"
                 )
                 team_id = row.id
         await force_screen(w.app, chat, "invite_uses", ["u:1"], role=role, team=team_id)
@@ -249,7 +249,9 @@ async def test_a_member_sees_and_acts_only_in_their_own_village(world: World):
     assert "Thôn Tây chưa có danh sách hộ" in other.last.text
     # A leader of T02 cannot invite members to the team of T01.
     async with app.database.session() as session:
-        t01_team = await team_repo.team_by_code(session, app.engine.services.commune.id, "TCN-T01")
+        t01_team = await team_repo.team_by_code(
+            session, app.engine.services.communes.only.id, "TCN-T01"
+        )
     before = await count(app, Invite)
     await force_screen(app, other, "invite_uses", ["u:1"], role="member", team=t01_team.id)
     await other.choose("u:1")

@@ -156,7 +156,7 @@ async def test_the_annual_report_is_built_once_and_named_in_the_message(app, clo
 async def test_a_failing_report_build_still_tells_the_admins(app, clock, monkeypatch):  # noqa: F811
     await make_staff(app, clock, "admin", "commune_admin")
 
-    async def broken(app, period, now):  # noqa: F811
+    async def broken(app, commune, period, now):  # noqa: F811
         raise RuntimeError("no fonts")
 
     monkeypatch.setattr(reports, "_annual_report_builder", None)

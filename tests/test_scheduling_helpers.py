@@ -100,7 +100,7 @@ async def make_staff(
             StaffRole(
                 person_id=person_id,
                 role=role,
-                commune_id=app.engine.services.commune.id,
+                commune_id=app.engine.services.communes.only.id,
                 team_id=team_id,
                 created_at=clock(),
             )

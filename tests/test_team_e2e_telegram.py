@@ -139,7 +139,7 @@ async def grant_admin(app: App, chat: int) -> None:
             StaffRole(
                 person_id=person_id,
                 role="commune_admin",
-                commune_id=app.engine.services.commune.id,
+                commune_id=app.engine.services.communes.only.id,
                 created_at=app.engine.services.clock(),
             )
         )

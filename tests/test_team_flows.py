@@ -130,7 +130,7 @@ async def test_cli_style_admin_invite_makes_a_commune_admin(app, clock):
         info = await create_invite(
             session,
             role="commune_admin",
-            commune_id=app.engine.services.commune.id,
+            commune_id=app.engine.services.communes.only.id,
             team=None,
             uses=1,
             days=7,
@@ -414,7 +414,7 @@ async def test_a_household_stays_reached_after_its_resident_deletes_their_data(a
         services = app.engine.services
         report = await compute_report(
             app.database,
-            services.commune.id,
+            services.communes.only.id,
             since_launch(date(2025, 10, 10), clock()),
             Programme.of(services.curriculum),
             now=clock(),

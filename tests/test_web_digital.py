@@ -51,7 +51,7 @@ TARGETED = ("adults_smartphone", "households_one_proficient")
 @pytest.fixture
 async def app(db_url, tmp_path, clock):
     built = await make_app(db_url, tmp_path, clock)
-    commune_code = built.engine.services.commune.code
+    commune_code = built.engine.services.communes.only.code
     saved = tg.targets_for(commune_code)
     year = periods.current_report_year(clock.now)
     tg.register(
@@ -116,7 +116,7 @@ async def test_the_overview_and_village_pages_show_the_csv_figures_with_targets(
     await surveyed(app)
     admin = await onboarded(app, "a1", "commune_admin")
     year = periods.current_report_year(clock.now)
-    targets = tg.targets_for(app.engine.services.commune.code)
+    targets = tg.targets_for(app.engine.services.communes.only.code)
     async with web_client(app) as client:
         await signed_in(client, admin)
         rows = await csv_rows(client)

@@ -60,7 +60,8 @@ async def _commune(app: App, code: str | None) -> Commune:
     case when that names exactly one commune: "HOA-AN" is "hoa-an"."""
     async with app.database.session() as session:
         if code is None:
-            commune = await session.get(Commune, app.engine.services.commune.id)
+            only = common.commune_or_exit(app, None)
+            commune = await session.get(Commune, only.id)
             known = [commune] if commune else []
         else:
             known = list(await session.scalars(select(Commune).order_by(Commune.code)))

@@ -10,8 +10,23 @@ from pathlib import Path
 import typer
 
 from bot.app import App, build_app
+from bot.cli.texts import c
+from bot.core.communes import CommuneRef
 from bot.startup import explain
 from config.settings import Settings, SettingsError, load_settings
+
+
+def commune_or_exit(app: App, code: str | None) -> CommuneRef:
+    """The commune `--commune` names (case does not matter); may be left out only when
+    the deployment serves one commune. Otherwise a Vietnamese line and exit code 2."""
+    communes = app.engine.services.communes
+    found = communes.only if code is None else communes.by_code(code)
+    if found is not None:
+        return found
+    known = ", ".join(ref.code for ref in communes.all())
+    key = "commune_needed" if code is None else "unknown_commune"
+    typer.echo(c(key, code=code, known=known), err=True)
+    raise typer.Exit(2)
 
 
 def settings_or_exit(config: Path | None) -> Settings:

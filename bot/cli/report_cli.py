@@ -103,6 +103,7 @@ def report(
     village: str | None = typer.Option(None, "--village", help=c("report_village")),
     names: bool = typer.Option(False, "--names", help=c("report_names")),
     template: Path | None = typer.Option(None, "--template", help=c("report_template")),
+    commune_code: str | None = typer.Option(None, "--commune", help=c("commune_option")),
     config: Path | None = ConfigOption,
 ) -> None:
     from bot.reports.exports import FORMATS, UnknownVillage, export_report, report_filename
@@ -120,7 +121,7 @@ def report(
     async def _go() -> int:
         built = await common.build_or_exit(settings)
         try:
-            commune_ref = built.engine.services.commune
+            commune_ref = common.commune_or_exit(built, commune_code)
             async with built.database.session() as session:
                 commune = await session.get(Commune, commune_ref.id)
                 assert commune is not None
@@ -192,6 +193,7 @@ def demo_data(
     seed: int = typer.Option(1, "--seed", help=c("demo_seed")),
     residents: int = typer.Option(2000, "--residents", min=1, help=c("demo_residents")),
     months: int | None = typer.Option(None, "--months", min=1, max=120, help=c("demo_months")),
+    commune_code: str | None = typer.Option(None, "--commune", help=c("commune_option")),
     config: Path | None = ConfigOption,
 ) -> None:
     from bot.reports import demo
@@ -204,7 +206,7 @@ def demo_data(
     async def _go() -> int:
         built = await common.build_or_exit(settings)
         try:
-            commune_id = built.engine.services.commune.id
+            commune_id = common.commune_or_exit(built, commune_code).id
             curriculum = built.engine.services.curriculum
             async with built.database.engine.begin() as conn:
                 commune = (

@@ -13,20 +13,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.model import Curriculum
+from bot.core.communes import CommuneDirectory, CommuneRef
 from bot.core.messages import Choice, Outbound
 from bot.core.texts import Texts
 from config.settings import SchedulerSettings
 from storage import repo
 from storage.db import Database
 from storage.models import ChannelAccount, Person
-
-
-@dataclass(frozen=True)
-class CommuneRef:
-    id: int
-    code: str
-    name: str
-    unit_label: str  # thôn / tổ dân phố / ấp / bản / buôn
 
 
 def utc_now() -> datetime:
@@ -39,7 +32,7 @@ class Services:
 
     curriculum: Curriculum
     texts: Texts
-    commune: CommuneRef
+    communes: CommuneDirectory  # every commune served, and which bot serves which
     notice_version: str
     clock: Callable[[], datetime] = utc_now
     rng: random.Random = field(default_factory=random.Random)
@@ -64,12 +57,27 @@ class Context:
     channel: str
     now: datetime
     display_name: str | None = None
+    # The commune of this step: the person's, else the account's (None only before a
+    # resident of a bot serving several communes has said which is theirs).
+    commune_or_none: CommuneRef | None = None
     database: Database | None = None  # for after-commit work only, never inside the step
     out: list[Outbound] = field(default_factory=list)
     next_screen: tuple[str, dict[str, Any]] | None = None
     account_deleted: bool = False
     # Run after the commit, outside the transaction; each returns messages to send.
     after_commit: list[Callable[[], Awaitable[list[Outbound]]]] = field(default_factory=list)
+
+    @property
+    def commune(self) -> CommuneRef:
+        """The step's commune. Screens past the commune question may rely on it."""
+        if self.commune_or_none is None:
+            raise LookupError("this step has no commune yet")
+        return self.commune_or_none
+
+    def settle_commune(self, commune: CommuneRef) -> None:
+        """The resident said (or their code showed) which commune is theirs."""
+        self.commune_or_none = commune
+        self.account.commune_id = commune.id
 
     @property
     def t(self) -> Texts:

@@ -14,17 +14,22 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.core import resume, screens
 from bot.core.clean import shown_name
+from bot.core.communes import CommuneRef
 from bot.core.context import Context, Services
 from bot.core.matching import understand
 from bot.core.messages import Choice, Inbound, Kind, Outbound, Reply
 from storage import replies, repo
 from storage.db import Database
+from storage.models import ChannelAccount, Person
 from storage.outage import is_outage
 
 log = logging.getLogger(__name__)
 
 # Screens that make no sense before consent; reaching one without a person shows the menu.
 NEEDS_PERSON = {"progress", "mydata", "delete_confirm"}
+# The one screen shown while a resident of a bot serving several communes has not said
+# which commune is theirs (bot/core/screens/commune.py).
+COMMUNE_SCREEN = "commune"
 
 
 class Engine:
@@ -116,6 +121,7 @@ class Engine:
                 channel=inbound.channel,
                 now=now,
                 display_name=inbound.display_name,
+                commune_or_none=self._commune_of(account, person, inbound.channel),
                 database=self.database,
             )
             await self._dispatch(ctx, inbound)
@@ -137,9 +143,32 @@ class Engine:
             final[-1:-1] = extra
         return Reply(final, stored=stored)
 
+    def _commune_of(
+        self, account: ChannelAccount, person: Person | None, channel: str
+    ) -> CommuneRef | None:
+        """The person's commune; before consent the account's, or the bot's only one."""
+        communes = self.services.communes
+        if person is not None:
+            return communes.get(person.commune_id)
+        found = communes.get(account.commune_id)
+        if found is None:
+            served = communes.served_by(channel)
+            if len(served) == 1:
+                found = served[0]
+                account.commune_id = found.id
+        return found
+
     async def _dispatch(self, ctx: Context, inbound: Inbound) -> None:
         state = ctx.account.screen or {}
         text = (inbound.text or "").strip()
+        if ctx.commune_or_none is None:
+            # A poster code (`xa_<code>`), as a deep link or typed, settles the commune.
+            coded = inbound.payload if inbound.kind is Kind.START else text.removeprefix("/start")
+            found = self.services.communes.from_code(ctx.channel, coded or "")
+            if found is not None:
+                ctx.settle_commune(found)
+                await self._start(ctx, None)
+                return
         if inbound.kind is Kind.START or text == "/start" or text.startswith("/start "):
             payload = inbound.payload or text.removeprefix("/start").strip() or None
             await self._start(ctx, payload)
@@ -204,7 +233,9 @@ class Engine:
             hook = screens.START_HOOKS.get(prefix)
             if hook is not None and await hook(ctx, payload):
                 return
-        if ctx.person is None:
+        if ctx.commune_or_none is None:  # a bot serving several communes: ask which
+            ctx.goto(COMMUNE_SCREEN, source=payload)
+        elif ctx.person is None:
             ctx.goto("consent", first=True, source=payload)
         else:
             name = shown_name(ctx.person.display_name)
@@ -217,7 +248,9 @@ class Engine:
     async def _command(self, ctx: Context, text: str) -> None:
         name = text[1:].split()[0].split("@")[0].lower() if len(text) > 1 else ""
         command = screens.COMMANDS.get(name)
-        if command is None:
+        if ctx.commune_or_none is None:
+            ctx.goto(COMMUNE_SCREEN)  # nothing works before the commune is known
+        elif command is None:
             ctx.say(ctx.t("common.unknown_command"))
         elif command.needs_person and ctx.person is None:
             ctx.say(ctx.t("common.needs_consent"))
@@ -245,6 +278,10 @@ class Engine:
         name, args = ctx.next_screen
         if name in NEEDS_PERSON and ctx.person is None:
             name, args = "menu", {}
+        if ctx.commune_or_none is None and ctx.person is not None:  # linked in this step
+            ctx.commune_or_none = self.services.communes.get(ctx.person.commune_id)
+        if ctx.commune_or_none is None and name != COMMUNE_SCREEN:
+            name, args = COMMUNE_SCREEN, {}
         for _ in range(3):  # a redirect leads to a fresh screen; the bound is a guard
             redirect = await screens.stale_redirect(ctx, name, args)
             if redirect is None:

@@ -125,7 +125,7 @@ async def roles_for(session: AsyncSession, person: Person | None, commune_id: in
 
 async def roles_of(ctx: Context) -> Roles:
     """The roles of the person writing, in the commune this bot serves."""
-    return await roles_for(ctx.session, ctx.person, ctx.services.commune.id)
+    return await roles_for(ctx.session, ctx.person, ctx.commune.id)
 
 
 def permitted(
@@ -156,7 +156,7 @@ async def can(ctx: Context, action: str, *, village_id: int | None = None) -> bo
         if village is None:
             return False
     roles = await roles_of(ctx)
-    return permitted(ctx.person, roles, ctx.services.commune.id, village, action)
+    return permitted(ctx.person, roles, ctx.commune.id, village, action)
 
 
 async def require(ctx: Context, action: str, *, village_id: int | None = None) -> bool:
@@ -181,7 +181,7 @@ def _log_denied(ctx: Context, action: str) -> None:
         ctx.session,
         team_repo.actor_of(ctx.person.id),
         f"denied:{action}",
-        ctx.services.commune.id,
+        ctx.commune.id,
         at=ctx.now,
         succeeded=False,
     )

@@ -67,4 +67,4 @@ async def actor_in_chat(ctx: Context) -> Actor | None:
     """The person writing as an actor, for a chat screen (None before consent)."""
     if ctx.person is None:
         return None
-    return await actor_for(ctx.session, ctx.person, ctx.services.commune)
+    return await actor_for(ctx.session, ctx.person, ctx.commune)

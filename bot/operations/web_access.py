@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.context import CommuneRef
+from bot.core.communes import CommuneDirectory, CommuneRef
 from storage import team_repo, web_repo
 from storage.models import Person
 
@@ -39,12 +39,13 @@ async def issue_link(
 
 
 async def sign_in(
-    session: AsyncSession, commune: CommuneRef, token: str, now: datetime
+    session: AsyncSession, communes: CommuneDirectory, token: str, now: datetime
 ) -> Opened | None:
     """A session for a valid, unused link whose person is still staff; else None.
-    Both outcomes are audited."""
+    Both outcomes are audited, in the person's commune (an unknown link: the first)."""
     person_id = await web_repo.redeem(session, token, now)
     person = await session.get(Person, person_id) if person_id else None
+    commune = (communes.get(person.commune_id) if person else None) or communes.all()[0]
     actor = await actor_for(session, person, commune) if person is not None else None
     if actor is None or not actor.roles.is_staff:
         who = team_repo.actor_of(person_id) if person_id else "web:anonymous"

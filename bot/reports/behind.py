@@ -44,14 +44,22 @@ class VillageBehind:
         return bool(self.surveys_missing or self.visits_unverified or self.idle_teams)
 
 
-async def team_last_activity(session: AsyncSession, commune_id: int) -> dict[int, datetime]:
-    """Each team's latest visit, household survey or assisted lesson."""
+async def team_last_activity(
+    session: AsyncSession, commune_id: int, team_ids: list[int] | None = None
+) -> dict[int, datetime]:
+    """Each team's latest visit, household survey or assisted lesson (of `team_ids`)."""
     sv, hs, al = SupportVisit, HouseholdSurvey, AssistedLearning
-    acts = union_all(
+    parts = [
         select(sv.team_id, sv.visited_at.label("at")).where(sv.commune_id == commune_id),
         select(hs.team_id, hs.surveyed_at.label("at")).where(hs.commune_id == commune_id),
         select(al.team_id, al.at.label("at")).where(al.commune_id == commune_id),
-    ).subquery("acts")
+    ]
+    if team_ids is not None:
+        parts = [
+            part.where(table.team_id.in_(team_ids))
+            for part, table in zip(parts, (sv, hs, al), strict=True)
+        ]
+    acts = union_all(*parts).subquery("acts")
     rows = await session.execute(
         select(acts.c.team_id, func.max(acts.c.at))
         .where(acts.c.team_id.is_not(None))
@@ -67,41 +75,52 @@ async def who_is_behind(
     now: datetime,
     *,
     idle_weeks: int = 2,
+    village_id: int | None = None,
 ) -> list[VillageBehind]:
-    """Every active village of the commune for the period ``[start, now]``, in list order."""
+    """Every active village of the commune (or just `village_id`) for the period
+    ``[start, now]``, in list order. One village reads only that village's rows: the
+    dashboard's village page asks for one."""
     end = read_model.live_end(now)
-    digital = await read_model.digital_status(session, commune_id, start, end)
+    digital = await read_model.digital_status(
+        session, commune_id, start, end, village_id=village_id
+    )
     visits = await read_model.unit_figures(
-        session, commune_id, start, end, parts=(read_model.VISITS,)
+        session, commune_id, start, end, village_id=village_id, parts=(read_model.VISITS,)
     )
-    last = await team_last_activity(session, commune_id)
+    team_query = select(Team.id, Team.name, Team.village_id).where(Team.commune_id == commune_id)
+    if village_id is not None:
+        team_query = team_query.where(Team.village_id == village_id)
+    teams = list(await session.execute(team_query))
+    last = await team_last_activity(
+        session, commune_id, [t[0] for t in teams] if village_id is not None else None
+    )
     idle_since = now - timedelta(weeks=idle_weeks)
-    teams = await session.execute(
-        select(Team.id, Team.name, Team.village_id).where(Team.commune_id == commune_id)
-    )
     idle: dict[int, list[str]] = {}
-    for team_id, name, village_id in teams:
+    for team_id, name, team_village in teams:
         seen = last.get(team_id)
         if seen is None or seen < idle_since:
-            idle.setdefault(village_id, []).append(name)
-    villages = await session.execute(
+            idle.setdefault(team_village, []).append(name)
+    village_query = (
         select(Village.id, Village.name)
         .where(Village.commune_id == commune_id, Village.active.is_(True))
         .order_by(Village.position, Village.code)
     )
+    if village_id is not None:
+        village_query = village_query.where(Village.id == village_id)
+    villages = await session.execute(village_query)
     out = []
-    for village_id, name in villages:
-        d = digital.get((ind.VILLAGE, village_id))
-        m = read_model.of(visits, ind.VILLAGE, village_id)
+    for vid, name in villages:
+        d = digital.get((ind.VILLAGE, vid))
+        m = read_model.of(visits, ind.VILLAGE, vid)
         out.append(
             VillageBehind(
-                village_id,
+                vid,
                 name,
                 d.households_total if d else 0,
                 d.households_surveyed_new if d else 0,
                 m.visits,
                 m.visits - m.visits_verified,
-                tuple(idle.get(village_id, ())),
+                tuple(idle.get(vid, ())),
             )
         )
     return out

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App
+from bot.core.communes import CommuneRef
 from bot.reports.behind import VillageBehind, who_is_behind
 from bot.reports.periods import report_year
 from bot.scheduling.common import day_month, send_to, split_lines
@@ -42,7 +43,7 @@ class Behind:
 
 
 async def behind_this_week(
-    app: App, session: AsyncSession, today: date, now: datetime
+    app: App, session: AsyncSession, commune: CommuneRef, today: date, now: datetime
 ) -> Behind | None:
     """The gaps of the reporting year so far, if the deadline is near (else None)."""
     ahead = deadline_ahead(app, today)
@@ -51,8 +52,7 @@ async def behind_this_week(
     year, deadline = ahead
     weeks = app.settings.scheduler.idle_weeks
     start, _ = report_year(year).utc_bounds()
-    commune_id = app.engine.services.commune.id
-    rows = await who_is_behind(session, commune_id, start, now, idle_weeks=weeks)
+    rows = await who_is_behind(session, commune.id, start, now, idle_weeks=weeks)
     return Behind({row.village_id: row for row in rows}, (deadline - today).days, deadline, weeks)
 
 
@@ -65,17 +65,23 @@ def leader_note(app: App, behind: Behind, village_id: int) -> str | None:
 
 
 async def admin_notes(app: App, today: date, now: datetime) -> int:
-    """Queue this week's note to each commune admin, if the deadline is near."""
-    services = app.engine.services
+    """Queue this week's note to each commune's admins, if the deadline is near."""
+    queued = 0
+    for commune in app.engine.services.communes.all():
+        queued += await _admin_notes(app, commune, today, now)
+    return queued
+
+
+async def _admin_notes(app: App, commune: CommuneRef, today: date, now: datetime) -> int:
     queued = 0
     async with app.database.transaction() as session:
-        behind = await behind_this_week(app, session, today, now)
+        behind = await behind_this_week(app, session, commune, today, now)
         if behind is None:
             return 0
-        admins = await repo.commune_admins(session, services.commune.id)
+        admins = await repo.commune_admins(session, commune.id)
         accounts = await repo.reachable_accounts(session, admins)
         rows = list(behind.villages.values())
-        lines = _admin_lines(app, rows, behind.days, behind.deadline, behind.idle_weeks)
+        lines = _admin_lines(app, commune, rows, behind.days, behind.deadline, behind.idle_weeks)
         messages = split_lines(lines)
         for person_id in admins:
             queued += await send_to(
@@ -107,10 +113,9 @@ def _leader_text(app: App, row: VillageBehind, days: int, deadline: date, weeks:
 
 
 def _admin_lines(
-    app: App, rows: list[VillageBehind], days: int, deadline: date, weeks: int
+    app: App, commune: CommuneRef, rows: list[VillageBehind], days: int, deadline: date, weeks: int
 ) -> list[str]:
-    services = app.engine.services
-    t, unit = services.texts, services.commune.unit_label
+    t, unit = app.engine.services.texts, commune.unit_label
     behind = [row for row in rows if row.behind]
     if not behind:
         return [t("digests.behind_admin_done", unit=unit)]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from bot.app import App
+from bot.core.communes import CommuneRef
 from bot.core.messages import Outbound
 from bot.reports import indicators as ind
 from bot.reports import read_model
@@ -68,8 +69,15 @@ def _bounds(app: App, first: date, last_exclusive: date) -> tuple[datetime, date
 
 async def weekly_digests(app: App, until: date, now: datetime) -> int:
     """Each team member's digest for the 7 days before `until` (local dates)."""
+    queued = 0
+    for commune in app.engine.services.communes.all():
+        queued += await _weekly_digests(app, commune, until, now)
+    return queued
+
+
+async def _weekly_digests(app: App, place: CommuneRef, until: date, now: datetime) -> int:
     services = app.engine.services
-    commune = services.commune.id
+    commune = place.id
     week = _bounds(app, until - timedelta(days=7), until)
     before = _bounds(app, until - timedelta(days=14), until - timedelta(days=7))
     queued = 0
@@ -78,7 +86,7 @@ async def weekly_digests(app: App, until: date, now: datetime) -> int:
         if not recipients:
             return 0
         # In the last weeks before the deadline, leaders also read what their village misses.
-        behind = await behind_this_week(app, session, until, now)
+        behind = await behind_this_week(app, session, place, until, now)
         leaders = {
             (r.person_id, r.team_id)
             for r in await repo.team_recipients(session, commune, roles=("leader",))
@@ -116,9 +124,15 @@ async def weekly_digests(app: App, until: date, now: datetime) -> int:
 
 
 async def monthly_digests(app: App, first: date, now: datetime) -> int:
-    """The commune admins' digest for the calendar month starting on `first`."""
+    """Each commune's admins' digest for the calendar month starting on `first`."""
+    queued = 0
+    for commune in app.engine.services.communes.all():
+        queued += await _monthly_digests(app, commune, first, now)
+    return queued
+
+
+async def _monthly_digests(app: App, commune: CommuneRef, first: date, now: datetime) -> int:
     services = app.engine.services
-    commune = services.commune
     following = (first + timedelta(days=32)).replace(day=1)
     preceding = (first - timedelta(days=1)).replace(day=1)
     queued = 0

@@ -68,14 +68,16 @@ async def run_nudges(app: App, now: datetime) -> NudgeRun:
     for hour, day in due_slots(local, hours, timedelta(minutes=settings.grace_minutes)):
         day_start = datetime.combine(day, time(0), tzinfo=services.tz)
         async with app.database.session() as session:
-            ids = await repo.due_for_nudge(
-                session,
-                commune_id=services.commune.id,
-                hour=hour,
-                default_hour=settings.nudge_hour,
-                day=day,
-                seen_since=day_start,
-            )
+            ids = []
+            for commune in services.communes.all():
+                ids += await repo.due_for_nudge(
+                    session,
+                    commune_id=commune.id,
+                    hour=hour,
+                    default_hour=settings.nudge_hour,
+                    day=day,
+                    seen_since=day_start,
+                )
         run.due += len(ids)
         for start in range(0, len(ids), BATCH):
             await _nudge_batch(app, ids[start : start + BATCH], day, now, run)

@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.app import App
+from bot.core.communes import CommuneRef
 from bot.core.messages import Outbound
 from bot.reports.periods import Period, report_year
 from bot.scheduling.common import at_hour, day_month, in_grace, send_to, yearly_slot
@@ -24,10 +25,12 @@ from storage import scheduling_repo as repo
 
 log = logging.getLogger(__name__)
 
-AnnualReportBuilder = Callable[[App, Period, datetime], Awaitable[str | None]]
+AnnualReportBuilder = Callable[[App, CommuneRef, Period, datetime], Awaitable[str | None]]
 
 
-async def save_annual_report(app: App, period: Period, now: datetime) -> str | None:
+async def save_annual_report(
+    app: App, commune: CommuneRef, period: Period, now: datetime
+) -> str | None:
     """Build the commune's report for `period` as xlsx into `<data_dir>/reports/` and
     return the line telling admins about the file."""
     from bot.reports.exports import build_report, report_filename
@@ -35,7 +38,7 @@ async def save_annual_report(app: App, period: Period, now: datetime) -> str | N
     services = app.engine.services
     data = await build_report(
         app.database,
-        services.commune.id,
+        commune.id,
         period,
         "xlsx",
         actor="scheduler",
@@ -44,7 +47,7 @@ async def save_annual_report(app: App, period: Period, now: datetime) -> str | N
     )
     folder = app.settings.data_dir / "reports"
     folder.mkdir(parents=True, exist_ok=True)
-    name = report_filename(services.commune.code, period, "xlsx")
+    name = report_filename(commune.code, period, "xlsx")
     (folder / name).write_bytes(data)
     log.info("annual report saved", extra={"file": name, "bytes": len(data)})
     return services.texts("digests.annual_saved", file=name)
@@ -54,8 +57,8 @@ _annual_report_builder: AnnualReportBuilder | None = save_annual_report
 
 
 def set_annual_report_builder(builder: AnnualReportBuilder | None) -> None:
-    """Replace how the annual report is built: the builder gets the app, the reporting
-    year's period and the time, and returns a line for the admins' message (or None)."""
+    """Replace how the annual report is built: the builder gets the app, the commune, the
+    reporting year's period and the time, and returns a line for the admins' message (or None)."""
     global _annual_report_builder
     _annual_report_builder = builder
 
@@ -97,12 +100,19 @@ async def run_report_jobs(app: App, now: datetime) -> ReportRun:
 
 
 async def annual_report(app: App, year: int, now: datetime) -> int:
-    """Tell each commune admin the annual report of reporting `year` is ready; the
-    report is built only if someone is still to be told (a rerun builds nothing)."""
+    """Tell each commune's admins the annual report of reporting `year` is ready."""
+    queued = 0
+    for commune in app.engine.services.communes.all():
+        queued += await _annual_report(app, commune, year, now)
+    return queued
+
+
+async def _annual_report(app: App, commune: CommuneRef, year: int, now: datetime) -> int:
+    """The report is built only if someone is still to be told (a rerun builds nothing)."""
     services = app.engine.services
     key = f"report:y:{year}"
     async with app.database.session() as session:
-        admins = await repo.commune_admins(session, services.commune.id)
+        admins = await repo.commune_admins(session, commune.id)
         waiting = [a for a in admins if not await repo.queued(session, f"{key}:{a}")]
     if not waiting:
         return 0
@@ -110,34 +120,37 @@ async def annual_report(app: App, year: int, now: datetime) -> int:
     summary = None
     if _annual_report_builder is not None:
         try:
-            summary = await _annual_report_builder(app, period, now)
+            summary = await _annual_report_builder(app, commune, period, now)
         except Exception as exc:  # the message still goes, with the way to export it
             log.error("annual report not built", extra={"error": type(exc).__name__})
     lines = [
         services.texts(
-            "digests.annual_ready", year=year, commune=services.commune.name, period=period.label
+            "digests.annual_ready", year=year, commune=commune.name, period=period.label
         ),
         summary or services.texts("digests.annual_how"),
     ]
-    return await _to_admins(app, key, "\n".join(lines), now)
+    return await _to_admins(app, commune, key, "\n".join(lines), now)
 
 
 async def deadline_reminder(app: App, year: int, deadline: date, days: int, now: datetime) -> int:
     services = app.engine.services
-    text = services.texts(
-        "digests.deadline",
-        year=year,
-        deadline=day_month(deadline),
-        days=days,
-        unit=services.commune.unit_label,
-    )
-    return await _to_admins(app, f"report:d{days}:{year}", text, now)
+    queued = 0
+    for commune in services.communes.all():
+        text = services.texts(
+            "digests.deadline",
+            year=year,
+            deadline=day_month(deadline),
+            days=days,
+            unit=commune.unit_label,
+        )
+        queued += await _to_admins(app, commune, f"report:d{days}:{year}", text, now)
+    return queued
 
 
-async def _to_admins(app: App, key: str, text: str, now: datetime) -> int:
+async def _to_admins(app: App, commune: CommuneRef, key: str, text: str, now: datetime) -> int:
     queued = 0
     async with app.database.transaction() as session:
-        admins = await repo.commune_admins(session, app.engine.services.commune.id)
+        admins = await repo.commune_admins(session, commune.id)
         accounts = await repo.reachable_accounts(session, admins)
         for person_id in admins:
             queued += await send_to(

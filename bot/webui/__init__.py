@@ -38,7 +38,7 @@ def mount(
     async def sign_in(request: web.Request) -> web.StreamResponse:
         async with database.transaction() as session:
             opened = await web_access.sign_in(
-                session, services.commune, request.match_info["token"], clock()
+                session, services.communes, request.match_info["token"], clock()
             )
         if opened is None:
             return message_page(texts, "link_refused", 403)

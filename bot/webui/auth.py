@@ -36,10 +36,7 @@ class Page:
     now: datetime
     csrf: str
     form: Any  # the posted form (a MultiDict: checkboxes repeat)
-
-    @property
-    def commune(self) -> CommuneRef:
-        return self.services.commune
+    commune: CommuneRef  # the signed-in person's commune: every page works in it
 
 
 Handler = Callable[[Page], Awaitable[web.StreamResponse]]
@@ -76,8 +73,9 @@ def staff_page(
                 await web_repo.live_session(session, token, now, web_access.IDLE) if token else None
             )
             person = await session.get(Person, row.person_id) if row is not None else None
-            actor = await actor_for(session, person, services.commune) if person else None
-        if row is None or actor is None or not actor.roles.is_staff:
+            commune = services.communes.get(person.commune_id) if person else None
+            actor = await actor_for(session, person, commune) if person and commune else None
+        if row is None or actor is None or commune is None or not actor.roles.is_staff:
             return render_error(request, "signed_out", 401)
         if request.method == "POST" and not hmac.compare_digest(
             str(form.get("csrf", "")), row.csrf
@@ -86,13 +84,14 @@ def staff_page(
         try:
             # The handler opens its own read session or transaction: a report export
             # audits in a transaction of its own, which must not wait on this one.
-            return await handler(Page(request, actor, services, database, now, row.csrf, form))
+            page = Page(request, actor, services, database, now, row.csrf, form, commune)
+            return await handler(page)
         except NotFound as missing:  # an admin asked for a code or number that does not exist
             return render_error(request, f"missing_{missing.what}", 404)
         except NotAllowed as refused:  # raised before any change: its transaction rolled back
             async with database.transaction() as session:  # a refused attempt is audited
                 team_repo.audit(
-                    session, actor.audit_name, f"denied:{refused.action}", services.commune.id,
+                    session, actor.audit_name, f"denied:{refused.action}", commune.id,
                     at=now, succeeded=False, path=request.path[:120],
                 )  # fmt: skip
             return render_error(request, "forbidden", 403)

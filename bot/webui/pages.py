@@ -52,8 +52,8 @@ async def overview(page: Page) -> web.StreamResponse:
     village = await _village(page, scope.village_code)
     # Separate connections: SQLite runs each statement on one core.
     shown, digital = await asyncio.gather(
-        views.overview(page.database, page.services, village, page.now),
-        views.digital_block(page.database, page.services, village, page.now),
+        views.overview(page.database, page.services, page.commune, village, page.now),
+        views.digital_block(page.database, page.services, page.commune, village, page.now),
     )
     return render(
         page,
@@ -76,7 +76,7 @@ async def villages(page: Page) -> web.StreamResponse:
     scope = await _scope(page)
     if scope.village_code is not None:  # a team member has one village: show it
         raise web.HTTPSeeOther(f"/web/thon/{scope.village_code}")
-    table = await views.villages_table(page.database, page.services, page.now)
+    table = await views.villages_table(page.database, page.services, page.commune, page.now)
     return render(page, "villages.html", "thon", scope=scope, table=table)
 
 
@@ -86,9 +86,9 @@ async def village(page: Page) -> web.StreamResponse:
     place = await _village(page, scope.village_code)
     assert place is not None  # scope_for found it
     report, digital, behind = await asyncio.gather(
-        views.report(page.database, page.services, scope, current, page.now),
-        views.digital_block(page.database, page.services, place, page.now),
-        views.village_behind(page.database, page.services, place, page.now),
+        views.report(page.database, page.services, page.commune, scope, current, page.now),
+        views.digital_block(page.database, page.services, page.commune, place, page.now),
+        views.village_behind(page.database, page.services, page.commune, place, page.now),
     )
     row = next((v for v in report.villages if v.code == scope.village_code), None)
     teams = [t for t in report.teams if t.village_code == scope.village_code]

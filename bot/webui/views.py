@@ -17,6 +17,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.core.communes import CommuneRef
 from bot.core.context import Services
 from bot.operations.reports import Scope, current_report_month
 from bot.reports import digital_tables as dg_tables
@@ -49,11 +50,16 @@ def month_periods(now: datetime) -> tuple[Period, Period]:
 
 
 async def report(
-    database: Database, services: Services, scope: Scope, period: Period, now: datetime
+    database: Database,
+    services: Services,
+    commune: CommuneRef,
+    scope: Scope,
+    period: Period,
+    now: datetime,
 ) -> Report:
     return await compute_report(
         database,
-        services.commune.id,
+        commune.id,
         period,
         Programme.of(services.curriculum),
         village_code=scope.village_code,
@@ -64,6 +70,7 @@ async def report(
 async def _figures(
     database: Database,
     services: Services,
+    commune: CommuneRef,
     start: datetime,
     end: datetime,
     village_id: int | None,
@@ -73,13 +80,13 @@ async def _figures(
 ) -> read_model.UnitFigures:
     """`unit_figures`, reused for a window that ended before `now`."""
     closed = end <= now
-    key = (database.url, services.commune.id, start, end, village_id, levels, parts)
+    key = (database.url, commune.id, start, end, village_id, levels, parts)
     if closed:
         hit = _CLOSED.get(key)
         if hit is not None and time.monotonic() - hit[0] < CLOSED_TTL:
             return hit[1]
     figures = await split_read(
-        database, services.commune.id, start, end, levels=levels, village_id=village_id,
+        database, commune.id, start, end, levels=levels, village_id=village_id,
         parts=parts,
     )  # fmt: skip
     if closed:
@@ -150,7 +157,11 @@ def _with_households(metrics: Metrics, total: int) -> Metrics:
 
 
 async def overview(
-    database: Database, services: Services, village: Village | None, now: datetime
+    database: Database,
+    services: Services,
+    commune: CommuneRef,
+    village: Village | None,
+    now: datetime,
 ) -> Overview:
     """The current period (live), the previous one, every village, the weekly trend."""
     current, previous = month_periods(now)
@@ -158,7 +169,7 @@ async def overview(
     levels = (ind.VILLAGE,) if village is not None else (ind.COMMUNE, ind.VILLAGE)
     unit_level = ind.VILLAGE if village is not None else ind.COMMUNE
     async with database.session() as session:
-        rows = await repo.villages(session, services.commune.id)
+        rows = await repo.villages(session, commune.id)
     households = (
         village.households_total if village is not None else sum(v.households_total for v in rows)
     )
@@ -166,7 +177,7 @@ async def overview(
     async def period_figures(period: Period) -> read_model.UnitFigures:
         start, end = period.utc_bounds()
         return await _figures(
-            database, services, start, end, village_id, levels, OVERVIEW_PARTS, now
+            database, services, commune, start, end, village_id, levels, OVERVIEW_PARTS, now
         )
 
     live = await period_figures(current)
@@ -178,13 +189,16 @@ async def overview(
         for v in rows
         if village is None or v.id == village.id
     ]
-    weeks = await _weeks(database, services, village_id, unit_level, now, now_total.registered)
+    weeks = await _weeks(
+        database, services, commune, village_id, unit_level, now, now_total.registered
+    )
     return Overview(current, previous, now_total, prev_total, shown, weeks)
 
 
 async def _weeks(
     database: Database,
     services: Services,
+    commune: CommuneRef,
     village_id: int | None,
     level: str,
     now: datetime,
@@ -200,12 +214,20 @@ async def _weeks(
     cumulative = []
     for end in mondays[1:]:  # the mondays of past weeks: closed windows, cached
         figures = await _figures(
-            database, services, end, end, village_id, (level,), (read_model.PEOPLE,), now
+            database, services, commune, end, end, village_id, (level,), (read_model.PEOPLE,), now
         )
         cumulative.append(read_model.of(figures, level, village_id).registered)
     cumulative.append(registered_now)
     first = await _figures(
-        database, services, mondays[0], mondays[0], village_id, (level,), (read_model.PEOPLE,), now
+        database,
+        services,
+        commune,
+        mondays[0],
+        mondays[0],
+        village_id,
+        (level,),
+        (read_model.PEOPLE,),
+        now,
     )
     before = read_model.of(first, level, village_id).registered
     weeks = []
@@ -230,15 +252,17 @@ class Table:
     teams: list[TeamFigures]
 
 
-async def villages_table(database: Database, services: Services, now: datetime) -> Table:
+async def villages_table(
+    database: Database, services: Services, commune: CommuneRef, now: datetime
+) -> Table:
     """The current period per village and per team, and the commune's total."""
     current, _ = month_periods(now)
     start, end = current.utc_bounds()
     async with database.session() as session:
-        rows = await repo.villages(session, services.commune.id)
-        teams = await team_repo.teams_of_commune(session, services.commune.id)
+        rows = await repo.villages(session, commune.id)
+        teams = await team_repo.teams_of_commune(session, commune.id)
     figures = await split_read(
-        database, services.commune.id, start, end, levels=(ind.COMMUNE, ind.VILLAGE, ind.TEAM),
+        database, commune.id, start, end, levels=(ind.COMMUNE, ind.VILLAGE, ind.TEAM),
         core_lessons=Programme.of(services.curriculum).core,
     )  # fmt: skip
     total = _with_households(
@@ -328,7 +352,11 @@ def digital_rows(
 
 
 async def digital_block(
-    database: Database, services: Services, village: Village | None, now: datetime
+    database: Database,
+    services: Services,
+    commune: CommuneRef,
+    village: Village | None,
+    now: datetime,
 ) -> DigitalBlock:
     """The current reporting year's indicators, to now, for the commune or one village."""
     period = periods.report_year(periods.current_report_year(now))
@@ -337,30 +365,35 @@ async def digital_block(
     village_id = village.id if village is not None else None
     async with database.session() as session:
         status = await read_model.digital_status(
-            session, services.commune.id, start, end, village_id=village_id
+            session, commune.id, start, end, village_id=village_id
         )
     key = (ind.VILLAGE, village_id) if village is not None else (ind.COMMUNE, None)
     digital = status.get(key) or Digital()
     code = village.code if village is not None else None
     rows = digital_rows(
         digital,
-        targets_for(services.commune.code),
+        targets_for(commune.code),
         period.last_day.year,
         code,
-        services.commune.unit_label,
+        commune.unit_label,
     )
     return DigitalBlock(period, rows, digital.households_surveyed_new)
 
 
 async def village_behind(
-    database: Database, services: Services, village: Village, now: datetime
+    database: Database, services: Services, commune: CommuneRef, village: Village, now: datetime
 ) -> VillageBehind | None:
     """What the village still misses before the deadline, for the reporting year to now."""
     period = periods.report_year(periods.current_report_year(now))
     start, _ = period.utc_bounds()
     async with database.session() as session:
         found = await who_is_behind(
-            session, services.commune.id, start, now, idle_weeks=services.scheduler.idle_weeks
+            session,
+            commune.id,
+            start,
+            now,
+            idle_weeks=services.scheduler.idle_weeks,
+            village_id=village.id,
         )
     return next((v for v in found if v.village_id == village.id), None)
 

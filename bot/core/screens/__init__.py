@@ -113,6 +113,14 @@ def text_hook(fn: TextHook) -> TextHook:
     return fn
 
 
+def last_text_hook(fn: TextHook) -> TextHook:
+    """A text hook that takes whatever the others left (a name searched for): it runs
+    after every `text_hook`, so a code typed there is still read as a code."""
+    fn._runs_last = True  # type: ignore[attr-defined]
+    TEXT_HOOKS.append(fn)
+    return fn
+
+
 def start_hook(prefix: str) -> Callable[[StartHook], StartHook]:
     def register(fn: StartHook) -> StartHook:
         START_HOOKS[prefix] = fn
@@ -125,4 +133,5 @@ def load_all() -> dict[str, Screen]:
     """Import every module of this package so that each registers what it offers."""
     for module in pkgutil.iter_modules(__path__):
         importlib.import_module(f"{__name__}.{module.name}")
+    TEXT_HOOKS.sort(key=lambda hook: getattr(hook, "_runs_last", False))  # stable
     return REGISTRY

@@ -36,7 +36,7 @@ class AdminScreen:
     async def render(self, ctx: Context, args: dict[str, Any]) -> Outbound:
         if not await can(ctx, "admin_tools"):
             return refused(ctx)
-        commune = ctx.services.commune
+        commune = ctx.commune
         lines = [ctx.t("admin.title", commune=commune.name)]
         for broadcast in await ctx.session.scalars(
             select(Broadcast).where(
@@ -118,7 +118,7 @@ class InviteTeamScreen:
     async def render(self, ctx: Context, args: dict[str, Any]) -> Outbound:
         if not await can(ctx, "admin_tools"):
             return refused(ctx)
-        teams = await team_repo.teams_of_commune(ctx.session, ctx.services.commune.id)
+        teams = await team_repo.teams_of_commune(ctx.session, ctx.commune.id)
         pages = max(1, -(-len(teams) // TEAMS_PER_PAGE))
         page = min(max(int(args.get("page", 0)), 0), pages - 1)
         shown = teams[page * TEAMS_PER_PAGE : (page + 1) * TEAMS_PER_PAGE]
@@ -128,7 +128,7 @@ class InviteTeamScreen:
         if page < pages - 1:
             choices.append(ctx.choice(f"pg:{page + 1}", "village.next"))
         choices.append(back_to_admin(ctx))
-        text = ctx.t("admin.invite_team_ask", unit=ctx.services.commune.unit_label)
+        text = ctx.t("admin.invite_team_ask", unit=ctx.commune.unit_label)
         return Outbound(text, tuple(choices), columns=2)
 
     async def choose(self, ctx: Context, args: dict[str, Any], choice_id: str) -> None:
@@ -179,7 +179,7 @@ class InviteUsesScreen:
         info = await invites.create_invite(
             ctx.session,
             role=role,
-            commune_id=ctx.services.commune.id,
+            commune_id=ctx.commune.id,
             team=team,
             uses=uses,
             days=INVITE_DAYS,
@@ -220,7 +220,7 @@ class AdminVillagesScreen:
     async def render(self, ctx: Context, args: dict[str, Any]) -> Outbound:
         if not await can(ctx, "admin_tools") or not await can(ctx, "village_view"):
             return refused(ctx)
-        commune = ctx.services.commune
+        commune = ctx.commune
         lines = [ctx.t("admin.villages_title", unit=commune.unit_label, commune=commune.name)]
         choices = []
         for line in await commune_overview(ctx.session, commune.id, ctx.now):

@@ -97,7 +97,7 @@ class TargetScreen:
     async def render(self, ctx: Context, args: dict[str, Any]) -> Outbound:
         if not await can(ctx, ACTION):
             return refused(ctx)
-        commune = ctx.services.commune
+        commune = ctx.commune
         return Outbound(
             ctx.t("broadcast.target_ask"),
             (
@@ -132,10 +132,10 @@ class VillagesScreen:
                 "broadcast.village_on" if v.code in chosen else "broadcast.village_off",
                 name=v.name,
             )
-            for v in await repo.villages(ctx.session, ctx.services.commune.id)
+            for v in await repo.villages(ctx.session, ctx.commune.id)
         ]
         choices += [ctx.choice("done", "broadcast.villages_done"), cancel_choice(ctx)]
-        unit = ctx.services.commune.unit_label
+        unit = ctx.commune.unit_label
         return Outbound(ctx.t("broadcast.villages_ask", unit=unit), tuple(choices), columns=2)
 
     async def choose(self, ctx: Context, args: dict[str, Any], choice_id: str) -> None:
@@ -144,7 +144,7 @@ class VillagesScreen:
             return
         if not await require(ctx, ACTION):
             return
-        codes = {v.code for v in await repo.villages(ctx.session, ctx.services.commune.id)}
+        codes = {v.code for v in await repo.villages(ctx.session, ctx.commune.id)}
         chosen = [c for c in args.get("villages", []) if c in codes]
         code = choice_id.removeprefix("v:")
         if choice_id.startswith("v:") and code in codes:
@@ -153,7 +153,7 @@ class VillagesScreen:
         elif choice_id == "done" and chosen:
             ctx.goto("bc_preview", **{**_draft(args), "villages": chosen})
         else:
-            unit = ctx.services.commune.unit_label
+            unit = ctx.commune.unit_label
             ctx.say(ctx.t("broadcast.villages_needed", unit=unit))
             ctx.goto(self.name, **{**_draft(args), "villages": chosen})
 
@@ -196,7 +196,7 @@ def _reach_lines(ctx: Context, found: reach.Reach) -> str:
         lines.append(ctx.t("broadcast.no_recipients"))
     if found.unreachable:
         lines.append(ctx.t("broadcast.reach_missing", people=fmt(found.unreachable)))
-        unit = ctx.services.commune.unit_label
+        unit = ctx.commune.unit_label
         for key, n in (
             ("broadcast.reach_blocked", found.blocked),
             ("broadcast.reach_no_account", found.no_account),
@@ -212,7 +212,7 @@ async def _prepare(ctx: Context, args: dict[str, Any]) -> ops.Preview | None:
     if actor is None:
         return None
     try:
-        return await ops.prepare(ctx.session, actor, ctx.services.commune, **_fields(ctx, args))
+        return await ops.prepare(ctx.session, actor, ctx.commune, **_fields(ctx, args))
     except (ops.NotAllowed, ops.BadDraft):
         return None
 
@@ -270,7 +270,7 @@ class PreviewScreen:
             return
         try:
             broadcast, accounts = await ops.confirm(
-                ctx.session, actor, ctx.services.commune, **_fields(ctx, args)
+                ctx.session, actor, ctx.commune, **_fields(ctx, args)
             )
         except ops.NotAllowed:
             deny(ctx, ACTION)

@@ -37,7 +37,7 @@ class HouseholdScreen:
             else None
         )
         if village is None:
-            unit = ctx.services.commune.unit_label
+            unit = ctx.commune.unit_label
             return Outbound(ctx.t("team.household.no_village", unit=unit), (menu_choice(ctx),))
         if not await team_repo.household_count(ctx.session, village.id):
             return Outbound(

@@ -75,9 +75,21 @@ async def _wrong_guess(ctx: Context) -> None:
 
 async def _live_invite(ctx: Context, code: str) -> Invite | None:
     invite = await team_repo.usable_invite(ctx.session, code, ctx.now)
-    if invite is None or invite.commune_id != ctx.services.commune.id:
+    if invite is None or not in_reach(ctx, invite.commune_id):
         return None
     return invite
+
+
+def in_reach(ctx: Context, commune_id: int) -> bool:
+    """Is `commune_id` the commune of this step? A newcomer whose bot serves several
+    communes has none yet: a code of a commune their bot serves settles it."""
+    if ctx.commune_or_none is not None:
+        return ctx.commune_or_none.id == commune_id
+    commune = ctx.services.communes.get(commune_id)
+    if commune is None or not ctx.services.communes.serves(ctx.channel, commune_id):
+        return False
+    ctx.settle_commune(commune)
+    return True
 
 
 def _after_refusal(ctx: Context) -> None:
@@ -103,7 +115,7 @@ async def _refuse_invite(ctx: Context, code: str) -> None:
     """Say why a code does not work: unknown (counted as a guess), used up, or expired.
     Then the menu (or consent for a newcomer), never the screen the person was on."""
     known = await team_repo.invite_by_code(ctx.session, code)
-    if known is None or known.commune_id != ctx.services.commune.id:
+    if known is None or not in_reach(ctx, known.commune_id):
         await _wrong_guess(ctx)
         ctx.say(ctx.t("team.join.invalid"))
     elif ctx.person is not None and await _holds(ctx, known):
@@ -220,7 +232,7 @@ async def _referrer(ctx: Context, code: str) -> tuple[Person, Team, Village] | N
         return None
     team = await ctx.session.get(Team, role.team_id)
     member = await ctx.session.get(Person, role.person_id)
-    if team is None or member is None or team.commune_id != ctx.services.commune.id:
+    if team is None or member is None or not in_reach(ctx, team.commune_id):
         return None
     village = await ctx.session.get(Village, team.village_id)
     return (member, team, village) if village is not None else None
@@ -304,7 +316,7 @@ class ReferralVillageScreen:
             (
                 ctx.choice("yes", "team.join.village_yes"),
                 ctx.choice(
-                    "other", "team.join.village_other", unit=ctx.services.commune.unit_label
+                    "other", "team.join.village_other", unit=ctx.commune.unit_label
                 ),
             ),
         )

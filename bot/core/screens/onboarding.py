@@ -20,10 +20,10 @@ async def create_person(ctx: Context, source: str | None) -> Person:
     team_id = None
     if source and source.startswith("team_"):
         team_id = await repo.team_id_by_code(
-            ctx.session, ctx.services.commune.id, source.removeprefix("team_")
+            ctx.session, ctx.commune.id, source.removeprefix("team_")
         )
     person = Person(
-        commune_id=ctx.services.commune.id,
+        commune_id=ctx.commune.id,
         display_name=(ctx.display_name or None) and ctx.display_name[:64],
         attributed_team_id=team_id,
         source=source[:64] if source else None,
@@ -51,9 +51,7 @@ class ConsentScreen:
     name = "consent"
 
     async def render(self, ctx: Context, args: dict[str, Any]) -> Outbound:
-        text = ctx.t(
-            "consent.notice", commune=ctx.services.commune.name, stored=ctx.t("consent.stored")
-        )
+        text = ctx.t("consent.notice", commune=ctx.commune.name, stored=ctx.t("consent.stored"))
         if args.get("first"):
             text = ctx.t("consent.welcome") + "\n\n" + text
         return Outbound(
@@ -100,7 +98,7 @@ class VillageScreen:
     name = "village"
 
     async def render(self, ctx: Context, args: dict[str, Any]) -> Outbound:
-        villages = await repo.villages(ctx.session, ctx.services.commune.id)
+        villages = await repo.villages(ctx.session, ctx.commune.id)
         pages = max(1, -(-len(villages) // VILLAGES_PER_PAGE))
         page = min(max(int(args.get("page", 0)), 0), pages - 1)
         shown = villages[page * VILLAGES_PER_PAGE : (page + 1) * VILLAGES_PER_PAGE]
@@ -110,8 +108,8 @@ class VillageScreen:
         if page < pages - 1:
             choices.append(ctx.choice(f"pg:{page + 1}", "village.next"))
         choices.append(ctx.choice("back", "village.back"))
-        unit = ctx.services.commune.unit_label
-        text = ctx.t("village.ask", unit=unit, commune=ctx.services.commune.name)
+        unit = ctx.commune.unit_label
+        text = ctx.t("village.ask", unit=unit, commune=ctx.commune.name)
         if pages > 1:
             text += "\n" + ctx.t("village.page", page=page + 1, pages=pages)
         return Outbound(text, tuple(choices), columns=2)
@@ -125,7 +123,7 @@ class VillageScreen:
             ctx.goto("mydata" if args.get("back") == "mydata" else "menu")
             return
         code = choice_id.removeprefix("v:")
-        villages = await repo.villages(ctx.session, ctx.services.commune.id)
+        villages = await repo.villages(ctx.session, ctx.commune.id)
         village = next((v for v in villages if v.code == code), None)
         if village is None or ctx.person is None:  # village closed since it was offered
             ctx.say(ctx.t("common.stale"))
@@ -149,7 +147,7 @@ async def village_by_name(ctx: Context, text: str, state: dict[str, Any]) -> boo
     if state.get("name") != VillageScreen.name:
         return False
     shown = [Choice(cid, label) for cid, label in state.get("offered", [])]
-    villages = await repo.villages(ctx.session, ctx.services.commune.id)
+    villages = await repo.villages(ctx.session, ctx.commune.id)
     everywhere = [Choice(f"v:{v.code}", v.name) for v in villages]
     everywhere += [c for c in shown if not c.id.startswith("v:")]  # pages, back
     if typed_number(text) is not None:
@@ -162,7 +160,7 @@ async def village_by_name(ctx: Context, text: str, state: dict[str, Any]) -> boo
         return True
     if understood.ambiguous:
         names = ctx.t.either([f"“{c.label}”" for c in understood.candidates])
-        ctx.say(ctx.t("village.ambiguous", options=names, unit=ctx.services.commune.unit_label))
+        ctx.say(ctx.t("village.ambiguous", options=names, unit=ctx.commune.unit_label))
         return True
     return False
 
@@ -198,6 +196,16 @@ async def team_link(ctx: Context, payload: str) -> bool:
     """`team_<CODE>`: a team's poster or deep link; attribution happens at consent."""
     if ctx.person is not None:
         return False  # already registered: attribution is never rewritten
+    if ctx.commune_or_none is None:  # a bot serving several communes: whose team?
+        served = ctx.services.communes.served_by(ctx.channel)
+        ids = await repo.communes_with_team(
+            ctx.session, payload.removeprefix("team_"), [c.id for c in served]
+        )
+        commune = ctx.services.communes.get(ids[0]) if len(ids) == 1 else None
+        if commune is None:
+            ctx.goto("commune", source=payload)  # asked; the team counts once it is known
+            return True
+        ctx.settle_commune(commune)
     ctx.goto("consent", first=True, source=payload)
     return True
 
@@ -205,6 +213,11 @@ async def team_link(ctx: Context, payload: str) -> bool:
 @text_hook
 async def team_code_as_first_message(ctx: Context, text: str, state: dict[str, Any]) -> bool:
     """On Zalo there are no deep links: a first message may be the poster's code."""
-    if state.get("name") or not text.startswith("team_") or " " in text or len(text) > 64:
+    if (
+        state.get("name") not in (None, "commune")
+        or not text.startswith("team_")
+        or " " in text
+        or len(text) > 64
+    ):
         return False
     return await team_link(ctx, text)

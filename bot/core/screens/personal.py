@@ -47,7 +47,7 @@ class MyDataScreen:
         text = ctx.t(
             "mydata.text",
             name=shown_name(person.display_name) or none,
-            unit=_capitalised(ctx.services.commune.unit_label),
+            unit=_capitalised(ctx.commune.unit_label),
             village=village.name if village else none,
             age=ctx.t(f"age.groups.{person.age_group}") if person.age_group else none,
             household=household.resident_code if household else none,
@@ -66,7 +66,7 @@ class MyDataScreen:
             text,
             (
                 ctx.choice(
-                    "village", "mydata.change_village", unit=ctx.services.commune.unit_label
+                    "village", "mydata.change_village", unit=ctx.commune.unit_label
                 ),
                 ctx.choice("age", "mydata.change_age"),
                 ctx.choice("delete", "mydata.delete"),

@@ -38,11 +38,11 @@ class AskTeamScreen:
         if person is None or not await can(ctx, "ask_team"):
             return refused(ctx)
         if person.village_id is None:
-            unit = ctx.services.commune.unit_label
+            unit = ctx.commune.unit_label
             return Outbound(ctx.t("questions.no_village", unit=unit), (menu_choice(ctx),))
         village = await ctx.session.get(Village, person.village_id)
         if await repo.team_for_village(ctx.session, person.village_id) is None:
-            text = ctx.t("questions.ask_commune", commune=ctx.services.commune.name)
+            text = ctx.t("questions.ask_commune", commune=ctx.commune.name)
         else:
             text = ctx.t("questions.ask", village=village.name if village else "")
         return Outbound(text, (cancel_choice(ctx),))
@@ -71,13 +71,13 @@ class AskTeamScreen:
 async def answerable(ctx: Context) -> list[TeamQuestion]:
     """Open questions this person may answer (bot/operations/questions.py)."""
     actor = await actor_in_chat(ctx)
-    return [] if actor is None else await ops.answerable(ctx.session, actor, ctx.services.commune)
+    return [] if actor is None else await ops.answerable(ctx.session, actor, ctx.commune)
 
 
 async def may_answer(ctx: Context, question: TeamQuestion | None) -> bool:
     actor = await actor_in_chat(ctx)
     return actor is not None and await ops.may_answer(
-        ctx.session, actor, ctx.services.commune, question
+        ctx.session, actor, ctx.commune, question
     )
 
 
@@ -149,7 +149,7 @@ class AnswerScreen:
             await ops.answer_question(
                 ctx.session,
                 actor,
-                ctx.services.commune,
+                ctx.commune,
                 question_id=int(args.get("question", 0)),
                 text=text,
                 now=ctx.now,

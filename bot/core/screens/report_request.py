@@ -47,14 +47,14 @@ async def scope_of(ctx: Context) -> Scope | None:
     if actor is None:
         return None
     try:
-        return await ops.scope_for(ctx.session, actor, ctx.services.commune)
+        return await ops.scope_for(ctx.session, actor, ctx.commune)
     except ops.NotAllowed:
         return None
 
 
 async def resolve_period(ctx: Context, code: str) -> Period | None:
     """The period a choice stands for, computed now; None for an unknown code."""
-    return await ops.resolve_period(ctx.session, ctx.services.commune, code, ctx.now)
+    return await ops.resolve_period(ctx.session, ctx.commune, code, ctx.now)
 
 
 def back_choice(ctx: Context, scope: Scope) -> Choice:
@@ -136,13 +136,18 @@ class ReportFormatScreen:
 
 
 async def download_link(
-    database: Database, services: Services, person_id: int, document: Document, now: datetime
+    database: Database,
+    services: Services,
+    commune_id: int,
+    person_id: int,
+    document: Document,
+    now: datetime,
 ) -> str:
     """Keep the file for a while and say where to fetch it (see bot/web.py)."""
     async with database.transaction() as session:
         token = await downloads.create(
             session,
-            commune_id=services.commune.id,
+            commune_id=commune_id,
             person_id=person_id,
             filename=document.filename,
             content_type=document.content_type,
@@ -166,7 +171,7 @@ def report_task(
     from bot.reports.exports import CONTENT_TYPES, report_filename
     from bot.reports.texts import fmt_int
 
-    services = ctx.services
+    services, commune = ctx.services, ctx.commune
     database = ctx.database  # used after the commit, outside this update's transaction
     assert database is not None, "the engine hands every context its database"
     now, channel = ctx.now, ctx.channel
@@ -175,7 +180,7 @@ def report_task(
     async def build() -> list[Outbound]:
         try:
             export = await ops.request_report(
-                database, actor, services.commune, scope, period, fmt,
+                database, actor, commune, scope, period, fmt,
                 curriculum=services.curriculum, now=now,
             )  # fmt: skip
         except Exception as exc:  # audited as failed by export_report; never raise here
@@ -193,12 +198,12 @@ def report_task(
             reached=fmt_int(total.households_reached),
             households=fmt_int(total.households_total),
         )
-        name = report_filename(services.commune.code, period, fmt, scope.village_code)
+        name = report_filename(commune.code, period, fmt, scope.village_code)
         document = Document(name, CONTENT_TYPES[fmt], export.data)
         # A messenger whose bot API sends no files (its declaration says so) gets a
         # download link when web.public_url is set (else the channel says where else).
         if not channel_traits.sends_files(channel) and services.download_base_url:
-            link = await download_link(database, services, person_id, document, now)
+            link = await download_link(database, services, commune.id, person_id, document, now)
             return [Outbound(f"{summary}\n\n{link}")]
         return [Outbound(summary, document=document)]
 

@@ -53,7 +53,7 @@ class SelfReportConfirmScreen:
             await hs.record_self_report(
                 ctx.session,
                 person_id=ctx.person.id,
-                commune_id=ctx.services.commune.id,
+                commune_id=ctx.commune.id,
                 village_id=ctx.person.village_id,
                 kind=kind,
                 now=ctx.now,

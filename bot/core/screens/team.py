@@ -49,7 +49,7 @@ class TeamScreen:
         team = await ctx.session.get(Team, grant.team_id)
         village = await ctx.session.get(Village, grant.village_id)
         open_count = await team_repo.count_open_questions(
-            ctx.session, commune_id=ctx.services.commune.id, team_id=grant.team_id
+            ctx.session, commune_id=ctx.commune.id, team_id=grant.team_id
         )
         from bot.core.screens.team_visits import paused_visit  # it imports this module
 
@@ -158,7 +158,7 @@ class VillageViewScreen:
             return refused(ctx)
         stats = await village_stats(ctx.session, village, ctx.now, ctx.services.tz)
         if args.get("back") == "admin":
-            unit = ctx.services.commune.unit_label
+            unit = ctx.commune.unit_label
             back = ctx.choice("admin_villages", "admin.back_villages", unit=unit)
         else:
             back = back_to_tools(ctx)

@@ -194,7 +194,7 @@ async def _save(ctx: Context, household: Household, survey: hs.Survey) -> None:
         ctx.session,
         household,
         survey,
-        commune_id=ctx.services.commune.id,
+        commune_id=ctx.commune.id,
         member_person_id=ctx.person.id,
         team_id=grant.team_id,
         now=ctx.now,

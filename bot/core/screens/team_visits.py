@@ -258,11 +258,11 @@ async def save_visit(ctx: Context, args: dict[str, Any], note: str | None) -> No
         ctx.goto("team_visit", household=int(args.get("household") or 0), services=[])
         return
     try:
-        actor = await actor_for(ctx.session, ctx.person, ctx.services.commune)
+        actor = await actor_for(ctx.session, ctx.person, ctx.commune)
         logged = await visits.log_visit(
             ctx.session,
             actor,
-            ctx.services.commune,
+            ctx.commune,
             household_id=int(args.get("household") or 0),
             services=services,
             note=note,
@@ -345,7 +345,7 @@ class AssistedLessonScreen:
                 member_person_id=ctx.person.id,
                 team_id=grant.team_id,
                 village_id=household.village_id,
-                commune_id=ctx.services.commune.id,
+                commune_id=ctx.commune.id,
                 household_id=household.id,
                 # The same learner (household + folded label) counts once as a person.
                 learner_key=f"{household.id}:{fold(label)}"[:64],

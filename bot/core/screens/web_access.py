@@ -28,7 +28,7 @@ class WebLinkScreen:
             return Outbound(ctx.t("web_access.staff_only"), (menu_choice(ctx),))
         try:
             url = await ops.issue_link(
-                ctx.session, actor, ctx.services.commune, ctx.services.web_url, ctx.now
+                ctx.session, actor, ctx.commune, ctx.services.web_url, ctx.now
             )
         except NotAllowed:
             return Outbound(ctx.t("web_access.staff_only"), (menu_choice(ctx),))
@@ -41,7 +41,7 @@ class WebLinkScreen:
     async def choose(self, ctx: Context, args: dict[str, Any], choice_id: str) -> None:
         actor = await actor_in_chat(ctx)
         if choice_id == "signout" and actor is not None and actor.roles.is_staff:
-            ended = await ops.sign_out(ctx.session, actor, ctx.services.commune, ctx.now)
+            ended = await ops.sign_out(ctx.session, actor, ctx.commune, ctx.now)
             ctx.say(ctx.t("web_access.signed_out", count=ended))
         ctx.goto("menu")
 
