@@ -53,6 +53,7 @@ from bench.load_cluster import (
     DEFAULT_PG,
     Cluster,
     PgDatabase,
+    bot_instances_served,
     free_port,
     multi_commune,
     plan_bots,
@@ -265,7 +266,10 @@ async def run(args: argparse.Namespace) -> dict:
         )
         communes_wanted = 1
     communes = write_communes(cluster.communes_dir, communes_wanted)
-    bots = plan_bots(communes)
+    instances = args.bots == "instances" or (args.bots == "auto" and bot_instances_served())
+    if not instances:
+        notes.append("bots: the legacy [telegram] and [zalo] bots, serving every commune")
+    bots = plan_bots(communes, instances)
     per_chat = RateLimits(
         global_per_second=args.tg_global,
         global_burst=int(args.tg_global),
@@ -288,12 +292,21 @@ async def run(args: argparse.Namespace) -> dict:
                 communes,
                 bots,
                 ports[0],
+                instances,
             )
         )
         await cluster.start(ports)
+        startup = time.perf_counter() - started
+        served = cluster.served_channels()
+        if not {b.name for b in bots} <= served:
+            raise RuntimeError(
+                f"the web processes serve {sorted(served)}, not every bot of the plan "
+                f"{[b.name for b in bots]}: without bot instances in this code, use --bots legacy"
+            )
         print(
             f"{len(communes)} communes, {len(bots)} bots, {args.web} web + 1 scheduler processes "
-            f"on PostgreSQL ({cluster.database.name}); {args.residents} residents",
+            f"on PostgreSQL ({cluster.database.name}); {args.residents} residents; "
+            f"started in {startup:.1f} s",
             flush=True,
         )
         for note in notes:
@@ -394,6 +407,7 @@ async def run(args: argparse.Namespace) -> dict:
             "harness_peak_rss_mb": round(
                 resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
             ),
+            "startup_seconds": round(startup, 1),
             "seconds": round(time.perf_counter() - started, 1),
         }
         result["aim_met"] = bool(
@@ -467,6 +481,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=float,
         default=1.0,
         help="fake Telegram's flood limit per chat, messages/s (burst 3)",
+    )
+    parser.add_argument(
+        "--bots",
+        choices=("auto", "legacy", "instances"),
+        default="auto",
+        help="[[bots]] per commune and shared (instances) or the legacy [telegram] and [zalo]; "
+        "auto: instances when this code serves them",
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the work folder and logs")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -63,8 +64,15 @@ def multi_commune() -> bool:
     return "communes_dir" in Settings.model_fields
 
 
-def bot_instances() -> bool:
-    return "bots" in Settings.model_fields
+def bot_instances_served() -> bool:
+    """Whether the service builds a channel per `[[bots]]` entry. The settings exist
+    since the multi-commune core; the channels come with the bots part of issue 16,
+    which routes `/webhook/<name>` (bot/channels/registry.py then reads `bots`)."""
+    import inspect
+
+    from bot.channels import registry
+
+    return "bots" in Settings.model_fields and ".bots" in inspect.getsource(registry)
 
 
 def write_communes(folder: Path, count: int) -> list[CommuneSpec]:
@@ -102,11 +110,11 @@ def write_communes(folder: Path, count: int) -> list[CommuneSpec]:
     return communes
 
 
-def plan_bots(communes: list[CommuneSpec]) -> list[BotSpec]:
+def plan_bots(communes: list[CommuneSpec], instances: bool) -> list[BotSpec]:
     """With bot instances: a Telegram and a Zalo bot of their own for the first few
     communes, one shared Telegram and one shared Zalo bot for all the others. Without
     (today's code): the legacy single `[telegram]` and `[zalo]` bots, every commune."""
-    if not bot_instances():
+    if not instances:
         return [
             BotSpec("telegram", "telegram", "load-secret-tg", [], "/telegram/webhook"),
             BotSpec("zalo", "zalo", "load-secret-zalo", [], "/zalo/webhook"),
@@ -150,6 +158,7 @@ def settings_toml(
     communes: list[CommuneSpec],
     bots: list[BotSpec],
     web_port: int,
+    instances: bool,
 ) -> str:
     lines = [f"data_dir = {_toml(str(data_dir))}"]
     if multi_commune():
@@ -177,7 +186,7 @@ def settings_toml(
         }
         if bot.messenger == "zalo":
             common["messages_per_second"] = 1000
-        if bot_instances():
+        if instances:
             lines += [
                 "",
                 "[[bots]]",
@@ -329,6 +338,12 @@ class Cluster:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"not running after {within:.0f} s: {[p.name for p in waiting]}")
             await asyncio.sleep(0.1)
+
+    def served_channels(self) -> set[str]:
+        """The channels the first web process says it serves."""
+        lines = self.web_processes[0].log_lines('msg="service running"')
+        found = re.search(r"channels=(\S+)", lines[0]) if lines else None
+        return set(found[1].split(",")) if found else set()
 
     def measure_rss(self) -> dict[str, float | None]:
         for process in self.processes:
