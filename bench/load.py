@@ -494,12 +494,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+async def interruptible(args: argparse.Namespace) -> dict:
+    """`run`, cancelled by Ctrl-C or SIGTERM (even when started in the background, where
+    SIGINT is ignored): its finally blocks stop the processes and drop the database."""
+    task = asyncio.current_task()
+    assert task is not None
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, task.cancel)
+    return await run(args)
+
+
 def main(argv: list[str] | None = None) -> dict:
-    args = parse_args(argv)
-    # SIGTERM ends the run like Ctrl-C: the finally blocks stop processes, drop the database.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    return asyncio.run(run(args))
+    return asyncio.run(interruptible(parse_args(argv)))
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(), ensure_ascii=False))
+    try:
+        print(json.dumps(main(), ensure_ascii=False))
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        print("interrupted: processes stopped, database dropped", file=sys.stderr)
+        sys.exit(130)
