@@ -153,7 +153,7 @@ def completed_between(driver: Driver, start: float, end: float) -> int:
     )
 
 
-async def ramp(pacer: Pacer, step_seconds: float, log: list[str]) -> float:
+async def ramp(pacer: Pacer, step_seconds: float) -> float:
     """Raise the rate until the service saturates; the best achieved rate."""
     driver, rate, best = pacer.driver, RAMP_START, 0.0
     while not pacer.done:
@@ -164,12 +164,12 @@ async def ramp(pacer: Pacer, step_seconds: float, log: list[str]) -> float:
         offered = (pacer.issued - issued) / (end - start)
         achieved = completed_between(driver, start, end) / (end - start)
         best = max(best, achieved)
-        log.append(
-            f"ramp: offered {offered:7.1f}/s achieved {achieved:7.1f}/s in flight {pacer.inflight}"
+        print(
+            f"ramp: offered {offered:7.1f}/s achieved {achieved:7.1f}/s in flight {pacer.inflight}",
+            flush=True,
         )
-        print(log[-1], flush=True)
         if pacer.starved > starved:
-            log.append("ramp: not enough residents ready to offer more (resident-bound)")
+            print("ramp: not enough residents ready to offer more (resident-bound)", flush=True)
             break
         if achieved < SATURATED * offered or pacer.inflight > max(20, offered * 1.0):
             break
@@ -253,6 +253,112 @@ def latency_figures(steps: list[Any]) -> dict[str, float | None]:
     }
 
 
+@dataclass
+class Phase:
+    """How the run was paced, and the window the figures are measured over."""
+
+    mode: str
+    max_rate: float | None
+    target: float
+    measure_from: float
+    measure_to: float
+
+    def figures(self, driver: Driver) -> dict[str, Any]:
+        measured = [s for s in driver.steps if s.posted >= self.measure_from]
+        span = max(self.measure_to - self.measure_from, 1e-9)
+        achieved = completed_between(driver, self.measure_from, self.measure_to) / span
+        return {
+            "mode": self.mode,
+            "max_updates_per_s": None if self.max_rate is None else round(self.max_rate, 1),
+            "target_updates_per_s": round(self.target, 1),
+            "updates_per_s": round(achieved, 1),
+            **latency_figures(measured),
+            "updates": len(driver.steps),
+            "measured_updates": len(measured),
+        }
+
+
+async def pace(pacer: Pacer, args: argparse.Namespace, driver: Driver) -> Phase:
+    """The fixed rate, or the ramp to the maximum and then half of it (or all of it with
+    --max), until every resident is through; progress every PROGRESS_EVERY seconds."""
+    max_rate: float | None = None
+    if args.rate:
+        target, mode = args.rate, "fixed"
+    else:
+        max_rate = await ramp(pacer, args.step_seconds)
+        target, mode = (max_rate, "max") if args.max else (max_rate / 2, "ramp+half")
+    pacer.rate = target
+    measure_from = time.perf_counter() + (0 if args.rate else SETTLE)
+    starved_before = pacer.starved
+    starved_at: float | None = None
+    report_at = time.perf_counter() + PROGRESS_EVERY
+    while not pacer.done:
+        await asyncio.sleep(0.05)
+        now = time.perf_counter()
+        if starved_at is None and pacer.starved > starved_before:
+            starved_at = now  # fewer residents left than the rate wants: the tail
+        if now >= report_at:
+            report_at = now + PROGRESS_EVERY
+            rate_now = completed_between(driver, now - PROGRESS_EVERY, now) / PROGRESS_EVERY
+            print(
+                f"at {target:.1f}/s: {rate_now:.1f} replies/s, {pacer.finished}/"
+                f"{len(pacer.residents)} residents done, {pacer.inflight} in flight",
+                flush=True,
+            )
+    return Phase(mode, max_rate, target, measure_from, starved_at or time.perf_counter())
+
+
+def tally(
+    driver: Driver,
+    platforms: Platforms,
+    residents: list[Resident],
+    db: dict[str, int],
+    problems: int,
+    stopped: int,
+) -> dict[str, int]:
+    """Errors, lost and doubled steps, and what they are made of."""
+    windows = [w for r in residents for w in r.windows]
+    doubled_replies = sum(max(0, w.finals - 1) + max(0, w.answers - 1) for w in windows)
+    no_reply = sum(1 for s in driver.steps if s.latency is None)
+    bad_http = sum(n for status, n in driver.statuses.items() if status != 200)
+    return {
+        "errors": bad_http + problems + stopped,
+        "lost": no_reply + db["events_lost"] + db["updates_unrecorded"],
+        "doubled": doubled_replies + platforms.orphans + db["events_doubled"] + db["updates_extra"],
+        "http_non_200": bad_http,
+        "no_reply": no_reply,
+        "journeys_stopped": stopped,
+        "doubled_replies": doubled_replies,
+        "stray_calls": platforms.orphans,
+        "problems_logged": problems,
+    }
+
+
+def report(result: dict[str, Any], failures: Counter[str | None], problems: list[str]) -> None:
+    for failure, n in failures.most_common(5):
+        print(f"resident failure x{n}: {failure}")
+    for line in problems[:10]:
+        print(f"problem: {line}")
+    print(
+        f"throughput: max {result['max_updates_per_s']} updates/s; measured at "
+        f"{result['target_updates_per_s']} offered: {result['updates_per_s']} updates/s"
+    )
+    print(
+        f"reply latency ({result['measured_updates']} updates): p50 {result['p50_ms']} ms, "
+        f"p95 {result['p95_ms']} ms, p99 {result['p99_ms']} ms, max {result['max_ms']} ms"
+    )
+    print(
+        f"errors {result['errors']} (HTTP non-200 {result['http_non_200']}, spec violations "
+        f"and log errors {result['problems_logged']}, journeys stopped "
+        f"{result['journeys_stopped']}); lost {result['lost']}; doubled {result['doubled']}; "
+        f"429s {result['flood_429']}; wrong commune {result['wrong_commune']}"
+    )
+    print(
+        f"journeys completed {result['journeys_completed']}/{result['residents']}; peak RSS MB "
+        f"{result['peak_rss_mb']}; harness {result['harness_peak_rss_mb']} MB"
+    )
+
+
 async def run(args: argparse.Namespace) -> dict:
     started = time.perf_counter()
     texts = Texts.load("vi")
@@ -328,54 +434,16 @@ async def run(args: argparse.Namespace) -> dict:
         pacer = Pacer(driver, residents, args.think, rng)
         pacer_task = asyncio.create_task(pacer.run())
 
-        ramp_log: list[str] = []
-        max_rate: float | None = None
-        if args.rate:
-            target = args.rate
-        else:
-            max_rate = await ramp(pacer, args.step_seconds, ramp_log)
-            target = max_rate if args.max else max_rate / 2
-        pacer.rate = target
-        measure_from = time.perf_counter() + (0 if args.rate else SETTLE)
-        starved_before = pacer.starved
-        starved_at: float | None = None
-        report_at = time.perf_counter() + PROGRESS_EVERY
-        while not pacer.done:
-            await asyncio.sleep(0.05)
-            now = time.perf_counter()
-            if starved_at is None and pacer.starved > starved_before:
-                starved_at = now  # fewer residents left than the rate wants
-            if now >= report_at:
-                report_at = now + PROGRESS_EVERY
-                rate_now = completed_between(driver, now - PROGRESS_EVERY, now) / PROGRESS_EVERY
-                print(
-                    f"at {target:.1f}/s: {rate_now:.1f} replies/s, {pacer.finished}/"
-                    f"{len(residents)} residents done, {pacer.inflight} in flight",
-                    flush=True,
-                )
-        measure_to = starved_at or time.perf_counter()
+        phase = await pace(pacer, args, driver)
         await asyncio.sleep(args.settle_end)  # late or doubled replies still arrive here
         driver.close_all(residents)
         peaks = cluster.measure_rss()
-
-        measured = [s for s in driver.steps if s.posted >= measure_from]
-        span = max(measure_to - measure_from, 1e-9)
-        achieved = completed_between(driver, measure_from, measure_to) / span
         posted: Counter[str] = Counter()
         for resident in residents:
             posted[resident.bot.name] += len(resident.windows)
         db = await check_database(cluster.database.url, residents, posted)
-        windows = [w for r in residents for w in r.windows]
-        doubled_replies = sum(max(0, w.finals - 1) + max(0, w.answers - 1) for w in windows)
-        no_reply = sum(1 for s in driver.steps if s.latency is None)
-        bad_http = sum(n for status, n in driver.statuses.items() if status != 200)
         failures = Counter(r.failure for r in residents if r.failure)
-        violations = platforms.violations()
-        problems = cluster.problems()
-        errors = bad_http + len(violations) + len(problems) + sum(failures.values())
-        lost = no_reply + db["events_lost"] + db["updates_unrecorded"]
-        doubled = doubled_replies + platforms.orphans + db["events_doubled"] + db["updates_extra"]
-        figures = latency_figures(measured)
+        problems = platforms.violations() + cluster.problems()
         result: dict[str, Any] = {
             "communes": len(communes),
             "communes_asked": args.communes,
@@ -385,22 +453,8 @@ async def run(args: argparse.Namespace) -> dict:
             "web_processes": args.web,
             "scheduler_processes": 1,
             "database": "postgresql",
-            "mode": "fixed" if args.rate else ("max" if args.max else "ramp+half"),
-            "max_updates_per_s": round(max_rate, 1) if max_rate is not None else None,
-            "target_updates_per_s": round(target, 1),
-            "updates_per_s": round(achieved, 1),
-            **figures,
-            "updates": len(driver.steps),
-            "measured_updates": len(measured),
-            "errors": errors,
-            "lost": lost,
-            "doubled": doubled,
-            "http_non_200": bad_http,
-            "no_reply": no_reply,
-            "doubled_replies": doubled_replies,
-            "stray_calls": platforms.orphans,
-            "spec_violations": len(violations),
-            "process_log_errors": len(problems),
+            **phase.figures(driver),
+            **tally(driver, platforms, residents, db, len(problems), sum(failures.values())),
             "flood_429": platforms.flood_429s(),
             **db,
             "peak_rss_mb": peaks,
@@ -411,33 +465,11 @@ async def run(args: argparse.Namespace) -> dict:
             "seconds": round(time.perf_counter() - started, 1),
         }
         result["aim_met"] = bool(
-            errors == 0
-            and lost == 0
-            and doubled == 0
-            and figures["p99_ms"] is not None
-            and figures["p99_ms"] <= 100
+            result["errors"] == result["lost"] == result["doubled"] == 0
+            and result["p99_ms"] is not None
+            and result["p99_ms"] <= 100
         )
-        for failure, n in failures.most_common(5):
-            print(f"resident failure x{n}: {failure}")
-        for line in (violations + problems)[:10]:
-            print(f"problem: {line}")
-        print(
-            f"throughput: max {result['max_updates_per_s']} updates/s; measured at "
-            f"{result['target_updates_per_s']} offered: {result['updates_per_s']} updates/s"
-        )
-        print(
-            f"reply latency ({len(measured)} updates): p50 {figures['p50_ms']} ms, "
-            f"p95 {figures['p95_ms']} ms, p99 {figures['p99_ms']} ms, max {figures['max_ms']} ms"
-        )
-        print(
-            f"errors {errors} (HTTP non-200 {bad_http}, spec {len(violations)}, "
-            f"log {len(problems)}, journeys stopped {sum(failures.values())}); lost {lost}; "
-            f"doubled {doubled}; 429s {result['flood_429']}; wrong commune {db['wrong_commune']}"
-        )
-        print(
-            f"journeys completed {result['journeys_completed']}/{len(residents)}; "
-            f"peak RSS MB {peaks}; harness {result['harness_peak_rss_mb']} MB"
-        )
+        report(result, failures, problems)
         return result
     finally:
         if pacer_task is not None:

@@ -119,7 +119,7 @@ def plan_bots(communes: list[CommuneSpec], instances: bool) -> list[BotSpec]:
             BotSpec("telegram", "telegram", "load-secret-tg", [], "/telegram/webhook"),
             BotSpec("zalo", "zalo", "load-secret-zalo", [], "/zalo/webhook"),
         ]
-    own = communes[:OWN_BOT_COMMUNES] if len(communes) > 1 else []
+    own = communes[: min(OWN_BOT_COMMUNES, len(communes) // 3)]  # 3 communes: 1 own, 2 shared
     rest = [c.code for c in communes[len(own) :]]
     bots = []
     for n, commune in enumerate(own, start=1):
