@@ -8,6 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.content.loader import default_content_root, load_curriculum
+from bot.core import channel_traits
 from bot.core.communes import CommuneDirectory, CommuneRef
 from bot.core.context import Services
 from bot.core.engine import Engine
@@ -15,6 +16,7 @@ from bot.core.texts import Texts
 from bot.reports.notes import register as register_report_notes
 from bot.reports.targets import register as register_targets
 from bot.startup import DATABASE_ERRORS, DatabaseStartupError
+from config.bots import BotConfigError, check_bots
 from config.commune import CommuneFile, CommuneFileError, load_commune_file
 from config.settings import Settings
 from storage.db import Database
@@ -39,7 +41,10 @@ async def build_app(settings: Settings, *, services_overrides: dict | None = Non
     Raises CommuneFileError, ContentError, SettingsError or DatabaseStartupError, which
     `bot.startup.explain` turns into one or two readable lines.
     """
+    check_bots(settings)  # names, webhooks, tokens of [[bots]]
     commune_files = load_commune_files(settings)
+    check_bot_communes(settings, [f.commune.code for f in commune_files])
+    channel_traits.use_bots(settings.bots)  # each bot's name resolves to its messenger
     for commune_file in commune_files:
         register_report_notes(commune_file.commune.code, commune_file.report)
         register_targets(commune_file.commune.code, commune_file.targets)
@@ -93,6 +98,15 @@ def load_commune_files(settings: Settings) -> list[CommuneFile]:
     return files
 
 
+def check_bot_communes(settings: Settings, codes: list[str]) -> None:
+    """Every commune code a bot lists has a commune file (checked before the database)."""
+    known = {code.lower() for code in codes}
+    for bot in settings.bots:
+        unknown = [code for code in bot.communes if code.lower() not in known]
+        if unknown:
+            raise BotConfigError("unknown_communes", name=bot.name, codes=", ".join(unknown))
+
+
 def bots_communes(settings: Settings, communes: list[CommuneRef]) -> dict[str, tuple[int, ...]]:
     """Bot name -> ids of the communes it serves (bots serving every commune omitted)."""
     by_code = {c.code.lower(): c.id for c in communes}
@@ -102,8 +116,6 @@ def bots_communes(settings: Settings, communes: list[CommuneRef]) -> dict[str, t
             continue
         unknown = [code for code in bot.communes if code.lower() not in by_code]
         if unknown:
-            raise CommuneFileError(
-                f"bots.{bot.name}.communes: no commune file has the code {', '.join(unknown)}"
-            )
+            raise BotConfigError("unknown_communes", name=bot.name, codes=", ".join(unknown))
         served[bot.name] = tuple(by_code[code.lower()] for code in bot.communes)
     return served

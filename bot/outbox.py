@@ -157,10 +157,12 @@ class OutboxWorker:
 
 
 def throttles_from_settings(settings: Settings) -> dict[str, ChannelThrottle]:
-    """A throttle for every declared channel that has a sending limit (its declaration
-    reads the figure from the settings)."""
+    """A throttle for every declared channel and every bot that has a sending limit (its
+    declaration reads the figure from the settings). One per bot: Telegram's limits are
+    per bot token, and each Zalo bot has its own `messages_per_second`."""
     throttles = {}
-    for name, traits in channel_traits.declared().items():
+    every = {**channel_traits.declared(), **channel_traits.bots()}
+    for name, traits in every.items():
         rate = traits.rate(settings)
         if rate is not None:
             throttles[name] = ChannelThrottle(rate, traits.per_chat_rate(settings))

@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.content.loader import ContentError
 from bot.core.texts import Texts
+from config.bots import BotConfigError
 from config.commune import CommuneFileError
 from config.settings import Settings, SettingsError
 
@@ -91,6 +92,8 @@ def explain(exc: BaseException, settings: Settings | None = None) -> str | None:
     from bot.channels.zalo.channel import ZaloConfigError
 
     texts = Texts.load("vi")
+    if isinstance(exc, BotConfigError):
+        return texts(f"startup.bots.{exc.key}", **exc.values)
     if isinstance(exc, SettingsError):
         return _with_rest(texts, "startup.settings", str(exc).splitlines())
     if isinstance(exc, CommuneFileError):

@@ -68,6 +68,34 @@ class BotSettings(BaseModel):
     messages_per_second: float = Field(default=20.0, gt=0)  # Zalo only
     media_base_url: str | None = None  # Zalo only (see ZaloSettings)
 
+    @property
+    def webhook_path(self) -> str:
+        return f"/webhook/{self.name}"
+
+    def as_telegram(self) -> TelegramSettings:
+        """This bot as the settings of a Telegram channel."""
+        extra = {} if self.api_base is None else {"api_base": self.api_base}
+        return TelegramSettings(
+            token=self.token,
+            mode=self.mode,
+            webhook_url=self.webhook_url,
+            webhook_secret=self.webhook_secret,
+            **extra,
+        )
+
+    def as_zalo(self) -> ZaloSettings:
+        """This bot as the settings of a Zalo channel."""
+        extra = {} if self.api_base is None else {"api_base": self.api_base}
+        return ZaloSettings(
+            token=self.token,
+            mode=self.mode,
+            webhook_url=self.webhook_url,
+            webhook_secret=self.webhook_secret,
+            messages_per_second=self.messages_per_second,
+            media_base_url=self.media_base_url,
+            **extra,
+        )
+
 
 class OutboxSettings(BaseModel):
     """Queued messages (broadcasts, reminders, digests): how fast and in what batches."""
@@ -191,16 +219,6 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
-
-    @model_validator(mode="after")
-    def _bots_distinct(self) -> Settings:
-        names = [bot.name for bot in self.bots]
-        taken = {"telegram", "zalo", "console"}
-        for name in names:
-            if name in taken:
-                raise ValueError(f"bots: the name {name!r} is used twice or is reserved")
-            taken.add(name)
-        return self
 
     def commune_files(self) -> list[Path]:
         """The commune files this deployment serves, in a stable order."""

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.channel_traits import messenger_of
 from storage.models import ChannelAccount, Person, Village
-from storage.team_repo import DELIVERABLE_CHANNELS
+from storage.team_repo import deliverable_channels
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ async def of_residents(
         placed = placed.where(Person.village_id.in_(list(village_ids)))
     people = placed.subquery()
     deliverable = and_(
-        ChannelAccount.person_id == people.c.id, ChannelAccount.channel.in_(DELIVERABLE_CHANNELS)
+        ChannelAccount.person_id == people.c.id, ChannelAccount.channel.in_(deliverable_channels())
     )
     active = exists().where(deliverable, ChannelAccount.active.is_(True))
     any_account = exists().where(deliverable)
@@ -50,19 +51,21 @@ async def of_residents(
         query = select(func.count()).select_from(people).where(*where)  # type: ignore[arg-type]
         return int(await session.scalar(query) or 0)
 
-    accounts = dict(
-        (
-            await session.execute(
-                select(ChannelAccount.channel, func.count())
-                .join(people, people.c.id == ChannelAccount.person_id)
-                .where(
-                    ChannelAccount.channel.in_(DELIVERABLE_CHANNELS),
-                    ChannelAccount.active.is_(True),
-                )
-                .group_by(ChannelAccount.channel)
+    by_channel = (
+        await session.execute(
+            select(ChannelAccount.channel, func.count())
+            .join(people, people.c.id == ChannelAccount.person_id)
+            .where(
+                ChannelAccount.channel.in_(deliverable_channels()),
+                ChannelAccount.active.is_(True),
             )
-        ).all()
-    )
+            .group_by(ChannelAccount.channel)
+        )
+    ).all()
+    accounts: dict[str, int] = {}  # by messenger: two Telegram bots are one "Telegram"
+    for channel, n in by_channel:
+        kind = messenger_of(channel)
+        accounts[kind] = accounts.get(kind, 0) + n
     no_village = 0
     if village_ids is None:
         no_village = int(

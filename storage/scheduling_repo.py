@@ -25,9 +25,8 @@ from storage.models import (
     Village,
 )
 from storage.team_models import StaffRole
+from storage.team_repo import deliverable_channels
 
-# Channels a scheduled message can reach (the console shows it when its user is back).
-MESSENGERS = ("telegram", "zalo", "console")
 TEAM_ROLES = ("member", "leader")
 
 
@@ -54,7 +53,7 @@ async def due_for_nudge(
     reachable = exists().where(
         account.person_id == Person.id,
         account.active.is_(True),
-        account.channel.in_(MESSENGERS),
+        account.channel.in_(deliverable_channels()),
     )
     seen_today = exists().where(account.person_id == Person.id, account.last_seen_at >= seen_since)
     query = (
@@ -91,7 +90,7 @@ async def reachable_accounts(
         .where(
             ChannelAccount.person_id.in_(list(person_ids)),
             ChannelAccount.active.is_(True),
-            ChannelAccount.channel.in_(MESSENGERS),
+            ChannelAccount.channel.in_(deliverable_channels()),
         )
         .order_by(ChannelAccount.last_seen_at, ChannelAccount.id)
     )

@@ -560,10 +560,13 @@ async def forget_team_data(session: AsyncSession, person: Person, at: datetime) 
 # ----------------------------------------------------------------- broadcasts
 
 
-# Messengers the outbox can deliver to (the console is a local test channel).
-# The console delivers too: its messages wait in the outbox until its user opens
-# `hocvuso chat` (bot/channels/console/chat.py).
-DELIVERABLE_CHANNELS = ("telegram", "zalo", "console")
+def deliverable_channels() -> tuple[str, ...]:
+    """Channels the outbox can deliver to: every declared messenger and every bot of the
+    deployment (`[[bots]]`, recorded under its own name). The console delivers too: its
+    messages wait in the outbox until its user opens `hocvuso chat`."""
+    from bot.core import channel_traits
+
+    return channel_traits.deliverable()
 
 
 def recipients_query(broadcast: Broadcast, village_ids: Sequence[int] | None) -> Select[Any]:
@@ -576,7 +579,7 @@ def recipients_query(broadcast: Broadcast, village_ids: Sequence[int] | None) ->
         .join(Person, Person.id == ChannelAccount.person_id)
         .join(Village, Village.id == Person.village_id)
         .where(
-            ChannelAccount.channel.in_(DELIVERABLE_CHANNELS),
+            ChannelAccount.channel.in_(deliverable_channels()),
             Person.deleted_at.is_(None),
             Person.merged_into_person_id.is_(None),
             Village.commune_id == broadcast.commune_id,

@@ -54,7 +54,7 @@ async def test_a_bot_serving_one_commune_needs_no_question(app) -> None:
 async def test_a_shared_bot_asks_and_offers_only_its_communes(app) -> None:
     chat = Chat(app, user="u1", channel=SHARED_BOT)
     await chat.start()
-    assert "Bạn ở xã (phường) nào?" in said(chat)
+    assert said(chat).startswith("Xin chào! 👋") and "Bạn ở xã (phường) nào?" in said(chat)
     assert chat.choice_ids == ["c:tan-phu", "c:tan-hoa"]
     # Nothing else works before the commune is known, and nothing is stored of them.
     await chat.text("/menu")
@@ -63,6 +63,7 @@ async def test_a_shared_bot_asks_and_offers_only_its_communes(app) -> None:
     assert "đã cũ" in said(chat) and chat.choice_ids == ["c:tan-phu", "c:tan-hoa"]
     await chat.choose("c:tan-hoa")
     assert "Phường Tân Hòa chỉ xem số liệu tổng hợp" in said(chat)
+    assert "Xin chào" not in said(chat)  # greeted once, with the commune question
     await chat.choose("agree")
     assert "tổ dân phố nào của Phường Tân Hòa" in said(chat)
     assert "v:K01" in chat.choice_ids and "v:T01" not in chat.choice_ids
@@ -95,6 +96,7 @@ async def test_a_name_two_communes_share_is_asked_back_and_an_unknown_one_said(a
     assert chat.choice_ids == ["c:tan-phu", "c:tan-hoa", "again"]
     await chat.text("Hòa An")  # a commune of the province, but not of this bot
     assert "chưa tìm thấy xã “Hòa An”" in said(chat)
+    assert said(chat).count("Xin chào") == 0  # asked again, not greeted again
     await chat.text("2")
     assert "Phường Tân Hòa" in said(chat)
 
@@ -191,3 +193,18 @@ async def test_an_admin_on_the_web_sees_only_their_commune(app) -> None:
         assert export.status == 200
         body = (await export.read()).decode("utf-8-sig")
         assert "Thôn Phú Lợi" in body and "Thôn Đông" not in body
+
+
+async def test_links_made_in_chat_name_the_telegram_bot_of_the_commune(app) -> None:
+    from bot.team.options import telegram_username_in
+
+    services = app.engine.services
+    services.telegram_usernames.update({ALONE_BOT: "hoaan_bot", "tg-tan": "@tan_bot"})
+    services.telegram_username = "hoaan_bot"  # the first Telegram bot that started
+    a, b = commune(app, "hoa-an"), commune(app, "tan-phu")
+    assert telegram_username_in(services, ALONE_BOT, a.id) == "hoaan_bot"
+    assert telegram_username_in(services, "tg-tan", b.id) == "tan_bot"  # the chat's own bot
+    # On the shared Zalo bot: a Telegram bot serving the commune, not another commune's.
+    services.communes.bots["tg-tan"] = (b.id,)  # type: ignore[index]
+    assert telegram_username_in(services, SHARED_BOT, b.id) == "tan_bot"
+    assert telegram_username_in(services, SHARED_BOT, a.id) == "hoaan_bot"

@@ -246,16 +246,10 @@ async def test_targets_show_progress_in_the_csv(app, clock):
         tg.register(commune_code, saved.entries)
 
 
-async def test_who_is_behind_goes_to_leaders_and_admins_in_the_last_weeks(app, clock):
-    from datetime import UTC, datetime
-
-    from bot.scheduling.behind import admin_notes
-    from bot.scheduling.digests import weekly_digests
-    from tests.team_support import queued, texts_of
-
-    await add_households(app, "T01", [("H001", None), ("H002", None), ("H003", None)])
+async def surveyed_and_visited(app):
+    """T01's leader surveys H001 and logs a visit to H002 that nobody confirms (no one in
+    H002 is on the bot)."""
     leader = await onboarded(app, "lead", "leader")
-    admin = await onboarded(app, "adm", "commune_admin")
     await survey(
         leader, await household_id(app, "T01", "H001"), ["2", "2", "1", "1", "0", "0"], True
     )
@@ -264,7 +258,20 @@ async def test_who_is_behind_goes_to_leaders_and_admins_in_the_last_weeks(app, c
     await leader.choose(f"h:{await household_id(app, 'T01', 'H002')}")
     await leader.choose("s:cashless")
     await leader.choose("done")
-    await leader.choose("skip")  # nobody in H002 on the bot: the visit stays unconfirmed
+    await leader.choose("skip")
+    return leader
+
+
+async def test_who_is_behind_goes_to_leaders_and_admins_in_the_last_weeks(app, clock):
+    from datetime import UTC, datetime
+
+    from bot.scheduling.behind import admin_notes
+    from bot.scheduling.digests import weekly_digests
+    from tests.team_support import queued, texts_of
+
+    await add_households(app, "T01", [("H001", None), ("H002", None), ("H003", None)])
+    leader = await surveyed_and_visited(app)
+    admin = await onboarded(app, "adm", "commune_admin")
 
     assert await admin_notes(app, date(2026, 10, 5), clock.now) == 0  # ten weeks ahead
     await weekly_digests(app, date(2026, 10, 5), clock.now)
@@ -298,16 +305,7 @@ async def test_one_village_of_who_is_behind_equals_its_row_of_the_whole(app, clo
 
     await add_households(app, "T01", [("H001", None), ("H002", None)])
     await add_households(app, "T02", [("H101", None)])
-    leader = await onboarded(app, "lead", "leader")
-    await survey(
-        leader, await household_id(app, "T01", "H001"), ["2", "2", "1", "1", "0", "0"], True
-    )
-    await leader.text("/to")
-    await leader.choose("visit")
-    await leader.choose(f"h:{await household_id(app, 'T01', 'H002')}")
-    await leader.choose("s:cashless")
-    await leader.choose("done")
-    await leader.choose("skip")
+    await surveyed_and_visited(app)
     commune_id = app.engine.services.communes.only.id
     start = datetime(2025, 12, 16, tzinfo=UTC)
     now = clock.now + timedelta(weeks=3)  # the teams have been idle since

@@ -104,12 +104,6 @@ async def test_a_one_village_report_is_that_village_row(demo_app) -> None:  # ty
         assert one.total == row_of(full, code)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known: a resident referred by a team keeps that team on their events after "
-    "moving village (storage/repo.py records attributed_team_id), and a one-village "
-    "report filters events by village, so its team row misses those lessons",
-)
 async def test_a_one_village_report_has_its_teams_rows(demo_app) -> None:  # type: ignore[no-untyped-def]
     app, commune_id, codes = demo_app
     full = await compute_report(app.database, commune_id, report_year(2026), PROGRAMME)
@@ -120,6 +114,8 @@ async def test_a_one_village_report_has_its_teams_rows(demo_app) -> None:  # typ
         assert [t.metrics for t in one.teams] == [
             t.metrics for t in full.teams if t.village_code == code
         ]
+        members = {m.person_id: m.metrics for m in full.members}
+        assert one.members and all(m.metrics == members[m.person_id] for m in one.members)
 
 
 def row_of(report: Report, code: str) -> Metrics:

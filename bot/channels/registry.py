@@ -1,5 +1,6 @@
 """Which channels a process serves: every declared messenger its settings configure
-(for Telegram and Zalo, a token). A channel's package is imported only then."""
+(the legacy `[telegram]` / `[zalo]` bots, for a token), and one channel per `[[bots]]`
+entry, named after the bot. A channel's package is imported only then."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ from bot.core import channel_traits
 
 
 def build_channels(app: App) -> list[Channel]:
-    return [
+    channels = [
         traits.create(app)
         for traits in channel_traits.declared().values()
         if traits.configured(app.settings)
     ]
+    for bot in app.settings.bots:
+        channels.append(channel_traits.declared()[bot.messenger].create(app, bot))
+    return channels

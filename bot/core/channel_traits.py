@@ -4,17 +4,21 @@ A channel package declares its `ChannelTraits` in its `__init__.py` (no SDK impo
 there: declaring Telegram must not load aiogram). The core, the outbox, /lienket,
 report delivery and the channel registry read these declarations instead of testing
 channel names, so a new messenger is one package and one declaration.
+
+A deployment may run several bots of one messenger (`[[bots]]` in the settings, each
+recorded under its own name): `use_bots` makes each bot name resolve to its messenger's
+declaration, under the bot's name and with the bot's own sending rate.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from config.settings import Settings
+    from config.settings import BotSettings, Settings
 
 # The channel packages shipped with the bot; `declared()` imports them on first use.
 # Zalo first: the order /lienket names the other messengers in.
@@ -45,16 +49,29 @@ class ChannelTraits:
     # Whether this process should serve it, and how to build it (imported only then,
     # "package.module:function" taking the App).
     configured: Callable[[Settings], bool] = _never
+    # "package.module:function" taking (App) for the legacy bot of the settings section,
+    # or (App, BotSettings) for a `[[bots]]` instance.
     factory: str | None = None
+    # A bot instance's own sending limit (e.g. Zalo's messages_per_second); None: `rate`.
+    bot_rate: Callable[[BotSettings], float | None] | None = None
+    # The declared messenger a bot instance runs on; empty for the declaration itself.
+    messenger: str = ""
 
-    def create(self, app: Any) -> Any:
+    @property
+    def kind(self) -> str:
+        """The messenger: "telegram" for the legacy bot and for every Telegram bot."""
+        return self.messenger or self.name
+
+    def create(self, app: Any, bot: BotSettings | None = None) -> Any:
         if self.factory is None:
             raise LookupError(f"channel {self.name!r} cannot be served by `hocvuso run`")
         module, _, function = self.factory.partition(":")
-        return getattr(importlib.import_module(module), function)(app)
+        build = getattr(importlib.import_module(module), function)
+        return build(app) if bot is None else build(app, bot)
 
 
 _DECLARED: dict[str, ChannelTraits] = {}
+_BOTS: dict[str, ChannelTraits] = {}  # the deployment's `[[bots]]`, by bot name
 _loaded = False
 
 
@@ -74,9 +91,52 @@ def declared() -> dict[str, ChannelTraits]:
     return _DECLARED
 
 
+def use_bots(bots: Iterable[BotSettings]) -> None:
+    """The bots this deployment runs (replacing any earlier set): each name resolves to
+    its messenger's declaration, named after the bot, sending at the bot's own rate."""
+    messengers = declared()
+    instances = {}
+    for bot in bots:
+        base = messengers[bot.messenger]
+        rate = base.rate
+        if base.bot_rate is not None:
+            rate = _fixed_rate(base.bot_rate(bot))
+        instances[bot.name] = replace(
+            base, name=bot.name, messenger=base.name, rate=rate, configured=_never
+        )
+    _BOTS.clear()
+    _BOTS.update(instances)
+
+
+def bots() -> dict[str, ChannelTraits]:
+    """The bot instances `use_bots` set, by name."""
+    return _BOTS
+
+
+def _fixed_rate(value: float | None) -> Callable[[Settings], float | None]:
+    return lambda _settings: value
+
+
 def traits_of(name: str) -> ChannelTraits | None:
-    """The declaration of `name`; None for a name nothing declares (old rows, tests)."""
-    return declared().get(name)
+    """The declaration of `name` (a messenger or a bot's name); None for a name nothing
+    declares (old rows, tests)."""
+    return _BOTS.get(name) or declared().get(name)
+
+
+def messenger_of(name: str) -> str:
+    """The messenger a channel name runs on ("tg-hoaan" -> "telegram"); itself if unknown."""
+    traits = traits_of(name)
+    return name if traits is None else traits.kind
+
+
+def label_key(name: str) -> str:
+    """The catalog key naming a channel to people: a bot shows its messenger's name."""
+    return f"channels.{messenger_of(name)}"
+
+
+def deliverable() -> tuple[str, ...]:
+    """Every channel name queued messages can go to: the declared ones and the bots."""
+    return (*declared(), *_BOTS)
 
 
 def has_buttons(name: str) -> bool:
@@ -90,4 +150,5 @@ def sends_files(name: str) -> bool:
 
 
 def linkable() -> tuple[str, ...]:
+    """The messengers a resident can link (named in /lienket), not each bot of them."""
     return tuple(name for name, traits in declared().items() if traits.linkable)

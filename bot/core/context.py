@@ -42,6 +42,8 @@ class Services:
     data_dir: Path = Path("data")  # generated files (QR codes, scheduled reports)
     questions_escalate_hours: float = 48.0
     telegram_username: str | None = None  # learned from getMe when Telegram starts
+    # Each Telegram bot's username by bot name: a commune's posters name its own bot.
+    telegram_usernames: dict[str, str] = field(default_factory=dict)
     download_base_url: str | None = None  # web.public_url: report links for Zalo
     download_hours: int = 24
     # Where the web dashboard is reached: web.public_url, else http://host:port.

@@ -123,6 +123,9 @@ async def _read_the_rest(session: AsyncSession, scope: ind.Scope, buckets: list[
     return _Reads(figures, services, roles, months, digital)
 
 
+_PEOPLE_LEVELS = (ind.TEAM, ind.MEMBER)  # rows that follow people, not where they live
+
+
 async def compute_report(
     database: Database,
     commune_id: int,
@@ -163,8 +166,19 @@ async def compute_report(
         scope = ind.Scope((commune_id,), start, end, programme.core, village_id)
         buckets = month_buckets(period)
         reads = await _read(database, session, scope, buckets)
+        # A team's and a member's figures count the residents they brought wherever those
+        # live now: one village's report reads its teams' and members' rows over the
+        # whole commune, so they equal the same rows of the commune's report.
+        across: ind.Figures = {}
+        if village_id is not None:
+            wide = ind.Scope((commune_id,), start, end, programme.core, levels=_PEOPLE_LEVELS)
+            across = await ind.collect(
+                session, ind.log_statements(wide) + ind.other_statements(wide)
+            )
 
     def get(level: str, unit: Any) -> dict[str, int] | None:
+        if village_id is not None and level in _PEOPLE_LEVELS:
+            return across.get((level, commune_id, unit))
         return reads.figures.get((level, commune_id, unit))
 
     def digital(level: str, unit: Any, metrics: Metrics) -> dg.Digital:

@@ -26,6 +26,19 @@ def telegram_username(source: Any) -> str | None:
     return str(name).lstrip("@") if name else None
 
 
+def telegram_username_in(services: Any, channel: str, commune_id: int) -> str | None:
+    """The Telegram bot a deep link made in a chat should name: the bot of this chat if
+    it is a Telegram bot, else one serving the commune, else the deployment's."""
+    known: dict[str, str] = getattr(services, "telegram_usernames", None) or {}
+    if channel in known:
+        return known[channel].lstrip("@")
+    communes = getattr(services, "communes", None)
+    for bot, username in known.items():
+        if communes is not None and communes.serves(bot, commune_id):
+            return username.lstrip("@")
+    return telegram_username(services)
+
+
 def escalate_hours(source: Any) -> float:
     """Hours before an unanswered question goes to the commune (Services or Settings)."""
     return float(getattr(source, "questions_escalate_hours", None) or DEFAULT_ESCALATE_HOURS)

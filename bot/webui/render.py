@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 from aiohttp import web
 
+from bot.core import channel_traits
 from bot.core.texts import Texts
 from bot.webui import audit_view
 from bot.webui.auth import Page
@@ -79,7 +80,7 @@ def render(
             commune=page.commune,
             unit=page.commune.unit_label,
             service_label=lambda key: page.services.texts(f"team.services.{key}"),
-            channel_label=lambda key: page.services.texts(f"channels.{key}"),
+            channel_label=lambda key: page.services.texts(channel_traits.label_key(key)),
             action_label=lambda code: audit_view.action_label(page.services.texts, code),
             detail_text=lambda detail: audit_view.detail_text(page.services.texts, detail),
             actor_label=lambda actor, names: audit_view.actor_label(

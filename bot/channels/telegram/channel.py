@@ -55,7 +55,7 @@ from bot.channels.telegram.webhook import SECRET_PATTERN, WEBHOOK_PATH, webhook_
 from bot.channels.throttle import Throttle
 from bot.content.loader import default_content_root
 from bot.core.messages import Outbound
-from config.settings import SettingsError, TelegramSettings
+from config.settings import BotSettings, SettingsError, TelegramSettings
 from storage.models import ChannelAccount
 
 log = logging.getLogger(__name__)
@@ -70,27 +70,30 @@ class TelegramStartupError(RuntimeError):
     """Telegram refused to start the channel (bad token, webhook rejected, unreachable)."""
 
 
-def check_settings(settings: TelegramSettings) -> None:
-    """Raise SettingsError naming the field, before anything connects."""
+def check_settings(
+    settings: TelegramSettings, where: str = "telegram", path: str = WEBHOOK_PATH
+) -> None:
+    """Raise SettingsError naming the field (`where`: "telegram" or "bots.<name>"),
+    before anything connects."""
     if settings.token is None:
-        raise SettingsError("telegram.token: not set (HOCVUSO_TELEGRAM__TOKEN)")
+        raise SettingsError(f"{where}.token: not set (HOCVUSO_TELEGRAM__TOKEN)")
     if settings.mode != "webhook":
         return
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
     if not secret:
         raise SettingsError(
-            "telegram.webhook_secret: required in webhook mode "
+            f"{where}.webhook_secret: required in webhook mode "
             "(HOCVUSO_TELEGRAM__WEBHOOK_SECRET, 1-256 characters A-Z a-z 0-9 _ -)"
         )
     if not SECRET_PATTERN.fullmatch(secret):
         raise SettingsError(
-            "telegram.webhook_secret: use 1-256 characters among A-Z a-z 0-9 _ - only"
+            f"{where}.webhook_secret: use 1-256 characters among A-Z a-z 0-9 _ - only"
         )
     url = settings.webhook_url or ""
     if not url.startswith(("https://", "http://")):
         raise SettingsError(
-            "telegram.webhook_url: required in webhook mode: the public https URL "
-            f"ending in {WEBHOOK_PATH} (HOCVUSO_TELEGRAM__WEBHOOK_URL)"
+            f"{where}.webhook_url: required in webhook mode: the public https URL "
+            f"ending in {path} (HOCVUSO_TELEGRAM__WEBHOOK_URL)"
         )
 
 
@@ -105,6 +108,9 @@ def make_bot(settings: TelegramSettings) -> Bot:
 
 
 class TelegramChannel:
+    """One Telegram bot: the legacy `[telegram]` one ("telegram", on /telegram/webhook)
+    unless `name`, `settings` and `webhook_path` say which `[[bots]]` entry it is."""
+
     name = CHANNEL
 
     def __init__(
@@ -114,9 +120,15 @@ class TelegramChannel:
         bot: Bot | None = None,
         policy: RetryPolicy | None = None,
         drain_timeout: float = 10.0,
+        name: str = CHANNEL,
+        settings: TelegramSettings | None = None,
+        webhook_path: str = WEBHOOK_PATH,
     ) -> None:
-        settings = app.settings.telegram
-        check_settings(settings)
+        settings = settings or app.settings.telegram
+        where = "telegram" if name == CHANNEL else f"bots.{name}"
+        check_settings(settings, where, webhook_path)
+        self.name = name
+        self.webhook_path = webhook_path
         self.app = app
         self.settings = settings
         self.bot = bot or make_bot(settings)
@@ -124,7 +136,7 @@ class TelegramChannel:
         lessons_dir = (app.settings.content_dir or default_content_root()) / "lessons"
         self.sender = Sender(self.bot, lessons_dir, policy)
         self.intake = Intake(app.engine, throttle=Throttle.from_settings(app.settings.fair_use))
-        self.handlers = Handlers(app.engine, self.sender, self.intake)
+        self.handlers = Handlers(app.engine, self.sender, self.intake, name)
         self.dispatcher = Dispatcher(disable_fsm=True)  # state lives in the database
         self.dispatcher.include_router(self.handlers.router())
         self.allowed_updates = self.dispatcher.resolve_used_update_types()
@@ -144,13 +156,16 @@ class TelegramChannel:
             self.process,
             lambda: self._accepting,
         )
-        return [web.post(WEBHOOK_PATH, handler)]
+        return [web.post(self.webhook_path, handler)]
 
     async def start(self) -> None:
         self._accepting = True
         me = await self._startup(GetMe())
         self.handlers.bot_username = me.username
-        self.app.engine.services.telegram_username = me.username  # for deep links, QR
+        services = self.app.engine.services
+        services.telegram_usernames[self.name] = me.username  # deep links to this bot
+        if self.name == CHANNEL or services.telegram_username is None:
+            services.telegram_username = me.username  # for deep links, QR
         commands = bot_commands(self.app.engine.services.texts)
         if not await self.sender.best_effort(SetMyCommands(commands=commands)):
             log.warning("telegram command menu not set; it will be tried at next start")
@@ -164,12 +179,12 @@ class TelegramChannel:
                     drop_pending_updates=False,
                 )
             )
-            log.info("telegram webhook set for @%s", me.username)
+            log.info("%s webhook set for @%s", self.name, me.username)
             return
         await self._startup(DeleteWebhook(drop_pending_updates=False))
-        self._polling = asyncio.create_task(self._poll(), name="telegram-polling")
+        self._polling = asyncio.create_task(self._poll(), name=f"{self.name}-polling")
         self._polling.add_done_callback(_log_polling_end)
-        log.info("telegram polling started for @%s", me.username)
+        log.info("%s polling started for @%s", self.name, me.username)
 
     async def stop(self) -> None:
         self._accepting = False
@@ -193,7 +208,7 @@ class TelegramChannel:
             async with self.handlers.locks.hold(chat_id):  # in order with conversations
                 result = await self.handlers.deliver(external_id, messages)
             if result is SendResult.BLOCKED:
-                await mark_blocked(self.app.database, CHANNEL, external_id)
+                await mark_blocked(self.app.database, self.name, external_id)
             return result
         except Exception as exc:  # bad id, database down...: report, never raise
             log.warning("telegram send failed: %s", where(exc))
@@ -262,7 +277,7 @@ class TelegramChannel:
         async with self.app.database.session() as session:
             active = await session.scalar(
                 select(ChannelAccount.active).where(
-                    ChannelAccount.channel == CHANNEL, ChannelAccount.external_id == external_id
+                    ChannelAccount.channel == self.name, ChannelAccount.external_id == external_id
                 )
             )
         return active is not False  # unknown accounts are tried
@@ -273,8 +288,9 @@ class TelegramChannel:
         except (GaveUp, TelegramAPIError) as exc:
             cause = exc.__cause__ if isinstance(exc, GaveUp) else exc
             if isinstance(cause, TelegramUnauthorizedError):
+                where = "HOCVUSO_TELEGRAM__TOKEN" if self.name == CHANNEL else f"bots.{self.name}"
                 raise TelegramStartupError(
-                    "Telegram rejected the bot token (401): check HOCVUSO_TELEGRAM__TOKEN"
+                    f"Telegram rejected the bot token (401): check {where}"
                 ) from None
             detail = cause.message if isinstance(cause, TelegramAPIError) else type(cause).__name__
             name = type(method).__name__
@@ -286,5 +302,10 @@ def _log_polling_end(task: asyncio.Task[None]) -> None:
         log.error("telegram polling stopped: %s", where(task.exception()))  # type: ignore[arg-type]
 
 
-def create_telegram_channel(app: App) -> TelegramChannel:
-    return TelegramChannel(app)
+def create_telegram_channel(app: App, bot: BotSettings | None = None) -> TelegramChannel:
+    """The legacy `[telegram]` bot, or the `[[bots]]` entry `bot` (POST /webhook/<name>)."""
+    if bot is None:
+        return TelegramChannel(app)
+    return TelegramChannel(
+        app, name=bot.name, settings=bot.as_telegram(), webhook_path=bot.webhook_path
+    )

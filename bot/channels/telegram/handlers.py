@@ -74,7 +74,14 @@ class SeenGroups:
 
 
 class Handlers:
-    def __init__(self, engine: Engine, sender: Sender, intake: Intake | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        sender: Sender,
+        intake: Intake | None = None,
+        channel: str = CHANNEL,
+    ) -> None:
+        self.channel = channel  # the bot's name, recorded on its accounts and events
         self.engine = engine
         self.sender = sender
         self.texts = engine.services.texts
@@ -86,7 +93,7 @@ class Handlers:
         self.bot_username: str | None = None  # set at start, for the group hint's link
 
     def router(self) -> Router:
-        router = Router(name=CHANNEL)
+        router = Router(name=self.channel)
         router.message.register(self.on_private_message, F.chat.type == "private")
         router.message.register(self.on_group_message)
         router.channel_post.register(self.on_group_message)
@@ -101,7 +108,7 @@ class Handlers:
 
     async def on_private_message(self, message: Message, event_update: Update) -> None:
         async def work(done: Callable[[], None]) -> None:
-            inbound = message_to_inbound(message, event_update.update_id)
+            inbound = message_to_inbound(message, event_update.update_id, self.channel)
             if inbound is None:
                 done()
                 return
@@ -116,7 +123,7 @@ class Handlers:
                 self.sender.best_effort(AnswerCallbackQuery(callback_query_id=query.id))
             )
             try:
-                inbound = callback_to_inbound(query, event_update.update_id)
+                inbound = callback_to_inbound(query, event_update.update_id, self.channel)
                 if inbound is None:
                     done()
                     return
@@ -155,7 +162,7 @@ class Handlers:
         async def work(done: Callable[[], None]) -> None:
             try:
                 if update.new_chat_member.status == "kicked":
-                    await mark_blocked(self.engine.database, CHANNEL, str(update.chat.id))
+                    await mark_blocked(self.engine.database, self.channel, str(update.chat.id))
             finally:
                 done()
 

@@ -53,10 +53,11 @@ def start_payload(text: str) -> str | None:
     return rest.strip()
 
 
-def message_to_inbound(message: Message, update_id: int) -> Inbound | None:
-    """A private-chat message as an Inbound, or None when there is nothing to answer."""
+def message_to_inbound(message: Message, update_id: int, channel: str = CHANNEL) -> Inbound | None:
+    """A private-chat message as an Inbound, or None when there is nothing to answer.
+    `channel`: the bot's name (the legacy bot is "telegram")."""
     common = {
-        "channel": CHANNEL,
+        "channel": channel,
         "user_id": str(message.chat.id),
         "display_name": display_name(message.from_user),
         "update_key": str(update_id),
@@ -75,14 +76,16 @@ def message_to_inbound(message: Message, update_id: int) -> Inbound | None:
     return None
 
 
-def callback_to_inbound(query: CallbackQuery, update_id: int) -> Inbound | None:
+def callback_to_inbound(
+    query: CallbackQuery, update_id: int, channel: str = CHANNEL
+) -> Inbound | None:
     """A button press in a private chat as a CHOICE, or None (no data, not private)."""
     if not query.data:
         return None
     if query.message is not None and query.message.chat.type != "private":
         return None
     return Inbound(
-        channel=CHANNEL,
+        channel=channel,
         user_id=str(query.from_user.id),
         kind=Kind.CHOICE,
         payload=query.data,

@@ -12,6 +12,7 @@ TRAITS = declare(
         linkable=True,
         redelivers_on_5xx=True,  # in webhook mode
         rate=lambda settings: settings.zalo.messages_per_second,
+        bot_rate=lambda bot: bot.messages_per_second,
         configured=lambda settings: settings.zalo.token is not None,
         factory="bot.channels.zalo.channel:create_zalo_channel",
     )

@@ -3,7 +3,8 @@ send the reply as numbered text.
 
 - Polling (development): a task loops `getUpdates`; 408 means "nothing yet"; errors back
   off exponentially; `stop()` cancels the long poll at once.
-- Webhook: `POST /zalo/webhook` on the shared web app. The `X-Bot-Api-Secret-Token`
+- Webhook: `POST /zalo/webhook` (a `[[bots]]` entry: `POST /webhook/<name>`) on the
+  shared web app. The `X-Bot-Api-Secret-Token`
   header must equal `zalo.webhook_secret` (constant-time compare) or the call gets 401
   and changes nothing. Wrapped `{ok, result}` and bare bodies are both accepted.
 - Redelivery is undocumented, so the message id is the update key and the engine drops
@@ -44,7 +45,7 @@ from bot.channels.zalo.render import render_parts
 from bot.channels.zalo.updates import ZaloUpdate, parse_update
 from bot.core.engine import Engine
 from bot.core.messages import Outbound
-from config.settings import FairUseSettings, ZaloSettings
+from config.settings import BotSettings, FairUseSettings, ZaloSettings
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,9 @@ class ZaloConfigError(ValueError):
 
 
 class ZaloChannel:
+    """One Zalo bot: the legacy `[zalo]` one ("zalo", on /zalo/webhook) unless `name`
+    and `webhook_path` say which `[[bots]]` entry it is."""
+
     name = CHANNEL
 
     def __init__(
@@ -71,7 +75,12 @@ class ZaloChannel:
         backoff_max: float = 60.0,
         stop_timeout: float = 10.0,
         fair_use: FairUseSettings | None = None,
+        name: str = CHANNEL,
+        webhook_path: str = WEBHOOK_PATH,
     ) -> None:
+        self.name = name
+        self.webhook_path = webhook_path
+        self.where = "zalo" if name == CHANNEL else f"bots.{name}"  # in setting errors
         self.engine = engine
         self.client = client
         self.settings = settings
@@ -92,7 +101,7 @@ class ZaloChannel:
     def routes(self) -> list[web.RouteDef]:
         if self.settings.mode != "webhook":
             return []
-        return [web.post(WEBHOOK_PATH, self._webhook)]
+        return [web.post(self.webhook_path, self._webhook)]
 
     async def start(self) -> None:
         self._stopping = False
@@ -104,10 +113,12 @@ class ZaloChannel:
         try:
             await self.client.delete_webhook()  # getUpdates is refused while one is set
         except ZaloUnauthorized:
-            raise ZaloConfigError("zalo.token was refused by Zalo (401): check it") from None
+            raise ZaloConfigError(
+                f"{self.where}.token was refused by Zalo (401): check it"
+            ) from None
         except ZaloError as exc:  # the loop below backs off until Zalo answers
             log.warning("Zalo deleteWebhook failed (%s)", type(exc).__name__)
-        self._poll_task = asyncio.create_task(self._poll(), name="zalo-polling")
+        self._poll_task = asyncio.create_task(self._poll(), name=f"{self.name}-polling")
         log.info("Zalo polling started")
 
     async def stop(self) -> None:
@@ -216,7 +227,7 @@ class ZaloChannel:
             elif len(update.user_id) > MAX_KEY:
                 log.warning("Zalo update dropped: sender id longer than %d", MAX_KEY)
             else:
-                inbound = to_inbound(update)
+                inbound = to_inbound(update, self.name)
                 await self.intake.take(inbound, self.send, redeliverable=redeliverable, done=done)
                 return True
         except StepNotRecorded:
@@ -253,24 +264,29 @@ class ZaloChannel:
         secret = self.settings.webhook_secret
         if secret is None or not secret.get_secret_value():
             raise ZaloConfigError(
-                "zalo.webhook_secret (HOCVUSO_ZALO__WEBHOOK_SECRET) is required in webhook mode"
+                f"{self.where}.webhook_secret (HOCVUSO_ZALO__WEBHOOK_SECRET) is required "
+                "in webhook mode"
             )
         value = secret.get_secret_value()
         if not SECRET_TOKEN_MIN <= len(value) <= SECRET_TOKEN_MAX:
             raise ZaloConfigError(
-                f"zalo.webhook_secret must be {SECRET_TOKEN_MIN}-{SECRET_TOKEN_MAX} characters"
+                f"{self.where}.webhook_secret must be "
+                f"{SECRET_TOKEN_MIN}-{SECRET_TOKEN_MAX} characters"
             )
         if not url:
             raise ZaloConfigError(
-                "zalo.webhook_url (HOCVUSO_ZALO__WEBHOOK_URL) is required in webhook mode: "
-                f"the public https URL ending in {WEBHOOK_PATH}"
+                f"{self.where}.webhook_url (HOCVUSO_ZALO__WEBHOOK_URL) is required in "
+                f"webhook mode: the public https URL ending in {self.webhook_path}"
             )
         return url, value
 
 
-def create_zalo_channel(app: App, *, client: ZaloClient | None = None) -> ZaloChannel:
-    """The Zalo channel from `app.settings.zalo`; `client` lets tests tune retries."""
-    settings = app.settings.zalo
+def create_zalo_channel(
+    app: App, bot: BotSettings | None = None, *, client: ZaloClient | None = None
+) -> ZaloChannel:
+    """The Zalo channel from `app.settings.zalo`, or of the `[[bots]]` entry `bot`
+    (POST /webhook/<name>); `client` lets tests tune retries."""
+    settings = app.settings.zalo if bot is None else bot.as_zalo()
     if client is None:
         if settings.token is None:
             raise ZaloConfigError("zalo.token (HOCVUSO_ZALO__TOKEN) is not set")
@@ -279,4 +295,13 @@ def create_zalo_channel(app: App, *, client: ZaloClient | None = None) -> ZaloCh
             api_base=settings.api_base,
             messages_per_second=settings.messages_per_second,
         )
-    return ZaloChannel(app.engine, client, settings, fair_use=app.settings.fair_use)
+    if bot is None:
+        return ZaloChannel(app.engine, client, settings, fair_use=app.settings.fair_use)
+    return ZaloChannel(
+        app.engine,
+        client,
+        settings,
+        fair_use=app.settings.fair_use,
+        name=bot.name,
+        webhook_path=bot.webhook_path,
+    )

@@ -23,10 +23,11 @@ def update_key(update: ZaloUpdate) -> str:
     return hashlib.sha256(update.message_id.encode()).hexdigest()
 
 
-def to_inbound(update: ZaloUpdate) -> Inbound:
-    """Text stays text (numbers, labels, codes, /commands); anything else is media."""
+def to_inbound(update: ZaloUpdate, channel: str = CHANNEL) -> Inbound:
+    """Text stays text (numbers, labels, codes, /commands); anything else is media.
+    `channel`: the bot's name (the legacy bot is "zalo")."""
     common = {
-        "channel": CHANNEL,
+        "channel": channel,
         "user_id": update.user_id,
         "display_name": update.display_name,
         "update_key": update_key(update),

@@ -185,7 +185,7 @@ class InviteUsesScreen:
             days=INVITE_DAYS,
             actor=team_repo.actor_of(ctx.person.id),
             now=ctx.now,
-            username=options.telegram_username(ctx.services),
+            username=options.telegram_username_in(ctx.services, ctx.channel, ctx.commune.id),
         )
         ctx.say(invite_text(ctx, info, team.name if team else None))
         ctx.goto("team" if args.get("from_team") else "admin")

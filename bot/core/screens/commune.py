@@ -39,24 +39,27 @@ class CommuneScreen:
             choices = [ctx.choice(f"c:{c.code}", "commune.option", name=c.name) for c in found]
             choices.append(ctx.choice("again", "commune.again"))
             return Outbound(ctx.t("commune.several"), tuple(choices))
+        # The welcome comes here, before the question, and not again with the notice.
+        welcome = "" if args.get("again") else ctx.t("consent.welcome") + "\n\n"
         if len(served) <= LISTED:
             choices = [ctx.choice(f"c:{c.code}", "commune.option", name=c.name) for c in served]
-            return Outbound(ctx.t("commune.ask", example=_example(served)), tuple(choices))
-        return Outbound(ctx.t("commune.ask_typed", example=_example(served)))
+            text = welcome + ctx.t("commune.ask", example=_example(served))
+            return Outbound(text, tuple(choices))
+        return Outbound(welcome + ctx.t("commune.ask_typed", example=_example(served)))
 
     async def choose(self, ctx: Context, args: dict[str, Any], choice_id: str) -> None:
         if choice_id == "again":
-            ctx.goto(self.name, source=args.get("source"))
+            ctx.goto(self.name, source=args.get("source"), again=True)
             return
         code = choice_id.removeprefix("c:")
         commune = next((c for c in _served(ctx) if c.code == code), None)
         if commune is None:  # a forged or outdated choice
             ctx.say(ctx.t("common.stale"))
-            ctx.goto(self.name, source=args.get("source"))
+            ctx.goto(self.name, source=args.get("source"), again=True)
             return
         ctx.settle_commune(commune)
         if ctx.person is None:
-            ctx.goto("consent", first=True, source=args.get("source"))
+            ctx.goto("consent", source=args.get("source"))
         else:
             ctx.goto("menu")
 
@@ -77,5 +80,5 @@ async def commune_by_name(ctx: Context, text: str, state: dict[str, Any]) -> boo
     else:
         typed = text if len(text) <= 40 else text[:40] + "…"
         ctx.say(ctx.t("commune.not_found", typed=typed, example=_example(served)))
-        ctx.goto(CommuneScreen.name, source=args.get("source"))
+        ctx.goto(CommuneScreen.name, source=args.get("source"), again=True)
     return True

@@ -44,13 +44,14 @@ def minutes_left(now: datetime, until: datetime) -> int:
 
 def channel_name(ctx: Context, channel: str) -> str:
     try:
-        return ctx.t(f"channels.{channel}")
+        return ctx.t(channel_traits.label_key(channel))  # a bot: its messenger's name
     except KeyError:  # a channel the catalog does not name (tests, future ones)
         return channel
 
 
 def other_channels(ctx: Context, channel: str) -> str:
-    names = [channel_name(ctx, c) for c in channel_traits.linkable() if c != channel]
+    mine = channel_traits.messenger_of(channel)
+    names = [channel_name(ctx, c) for c in channel_traits.linkable() if c != mine]
     return ctx.t("linking.or").join(names)
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.core import channel_traits
 from bot.core.clean import shown_name
 from bot.core.context import Context
 from bot.core.messages import Outbound
@@ -51,7 +52,7 @@ class MyDataScreen:
             village=village.name if village else none,
             age=ctx.t(f"age.groups.{person.age_group}") if person.age_group else none,
             household=household.resident_code if household else none,
-            channels=", ".join(sorted(ctx.t(f"channels.{c}") for c in channels)),
+            channels=", ".join(sorted({ctx.t(channel_traits.label_key(c)) for c in channels})),
             lessons=len(progress),
             passed=sum(1 for row in progress.values() if row.passed_at is not None),
             questions=await team_repo.count_questions_of(ctx.session, person.id),
@@ -65,9 +66,7 @@ class MyDataScreen:
         return Outbound(
             text,
             (
-                ctx.choice(
-                    "village", "mydata.change_village", unit=ctx.commune.unit_label
-                ),
+                ctx.choice("village", "mydata.change_village", unit=ctx.commune.unit_label),
                 ctx.choice("age", "mydata.change_age"),
                 ctx.choice("delete", "mydata.delete"),
                 menu_choice(ctx),

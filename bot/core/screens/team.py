@@ -133,7 +133,8 @@ class ReferralScreen:
         if roles.team is None or roles.referral_code is None or not await can(ctx, "referral"):
             return refused(ctx)
         payload = f"{links.REFERRAL_PREFIX}{roles.referral_code}"
-        link = links.deep_link(payload, options.telegram_username(ctx.services))
+        username = options.telegram_username_in(ctx.services, ctx.channel, ctx.commune.id)
+        link = links.deep_link(payload, username)
         image = qr_png(options.data_dir(ctx.services), payload, link or payload)
         if link:
             text = ctx.t("team.referral_text", link=link, payload=payload)
