@@ -81,7 +81,8 @@ def _structured_logs() -> None:
         if type(handler) is logging.StreamHandler:
             handler.setFormatter(KeyValueFormatter())
     # Our jobs log their own results; a line per Telegram update is noise at scale.
-    for chatty in ("apscheduler", "aiogram.event"):
+    # aiohttp's access log is one line per webhook POST, i.e. per update: the same noise.
+    for chatty in ("apscheduler", "aiogram.event", "aiohttp.access"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
