@@ -88,15 +88,23 @@ async def build_app(settings: Settings, *, services_overrides: dict | None = Non
 
 def load_commune_files(settings: Settings) -> list[CommuneFile]:
     """Every commune file, validated; two files with one commune code are refused."""
+    t = Texts.load("vi")
     paths = settings.commune_files()
+    folder = settings.communes_dir
+    stray = sorted(folder.glob("*.yml")) if folder is not None and folder.is_dir() else []
+    if stray:  # refused rather than serving the province one commune short
+        raise CommuneFileError(t("startup.communes_dir_yml", path=stray[0]))
     if not paths:
-        raise CommuneFileError(f"{settings.communes_dir}: no commune file (*.yaml) in it")
+        missing = "" if folder is None or folder.is_dir() else t("startup.communes_dir_missing")
+        raise CommuneFileError(t("startup.communes_dir_empty", folder=folder, missing=missing))
     files = [load_commune_file(path) for path in paths]
     seen: dict[str, Path] = {}
     for path, data in zip(paths, files, strict=True):
         code = data.commune.code.lower()
         if code in seen:
-            raise CommuneFileError(f"{path}: commune code {code!r} is also in {seen[code]}")
+            raise CommuneFileError(
+                t("startup.commune_code_twice", path=path, code=code, other=seen[code])
+            )
         seen[code] = path
         fault = calendar_fault(data.calendar, settings.scheduler)
         if fault is not None:

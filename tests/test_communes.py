@@ -59,6 +59,9 @@ async def test_a_shared_bot_asks_and_offers_only_its_communes(app) -> None:
     # Nothing else works before the commune is known, and nothing is stored of them.
     await chat.text("/menu")
     assert chat.choice_ids == ["c:tan-phu", "c:tan-hoa"]
+    assert "Xin chào" not in said(chat)  # asked again, briefly: not the whole welcome
+    await chat.text("4")
+    assert said(chat).startswith("Bạn gõ số từ 1 đến 2 nhé.") and "Xin chào" not in said(chat)
     await chat.choose("c:hoa-an")  # forged: a commune this bot does not serve
     assert "đã cũ" in said(chat) and chat.choice_ids == ["c:tan-phu", "c:tan-hoa"]
     await chat.choose("c:tan-hoa")
@@ -77,7 +80,13 @@ async def test_a_shared_bot_asks_and_offers_only_its_communes(app) -> None:
 
 @pytest.mark.parametrize(
     ("typed", "expected"),
-    [("tan phu", "tan-phu"), ("Tân Hòa", "tan-hoa"), ("xa tan phu", "tan-phu"), ("hoa", "tan-hoa")],
+    [
+        ("tan phu", "tan-phu"),
+        ("Tân Hòa", "tan-hoa"),
+        ("xa tan phu", "tan-phu"),
+        ("hoa", "tan-hoa"),
+        ("dạ, xã Tân Phú ạ", "tan-phu"),  # politeness is not part of the name
+    ],
 )
 async def test_a_commune_typed_by_name_with_or_without_diacritics(app, typed, expected) -> None:
     chat = Chat(app, user="u1", channel=SHARED_BOT)
@@ -208,3 +217,29 @@ async def test_links_made_in_chat_name_the_telegram_bot_of_the_commune(app) -> N
     services.communes.bots["tg-tan"] = (b.id,)  # type: ignore[index]
     assert telegram_username_in(services, SHARED_BOT, b.id) == "tan_bot"
     assert telegram_username_in(services, SHARED_BOT, a.id) == "hoaan_bot"
+
+
+@pytest.mark.parametrize("fault", ["twice", "yml", "empty", "missing"])
+async def test_a_province_folder_fault_is_one_vietnamese_line(fault, tmp_path) -> None:
+    from bot.app import load_commune_files
+    from config.commune import CommuneFileError
+    from config.settings import Settings
+    from tests.province_support import write_communes
+
+    folder = write_communes(tmp_path / "communes")
+    if fault == "twice":
+        (folder / "copy.yaml").write_text((folder / "tan-phu.yaml").read_text("utf-8"), "utf-8")
+        expected = "mã xã tan-phu đã có trong tệp"
+    elif fault == "yml":
+        (folder / "tan-hoa.yaml").rename(folder / "tan-hoa.yml")
+        expected = "tan-hoa.yml: tệp thông tin xã phải có đuôi .yaml"
+    elif fault == "empty":
+        for path in folder.glob("*.yaml"):
+            path.unlink()
+        expected = "không có tệp thông tin xã nào (*.yaml)"
+    else:
+        folder = tmp_path / "nowhere"
+        expected = "(thư mục này không tồn tại)"
+    with pytest.raises(CommuneFileError) as raised:
+        load_commune_files(Settings(communes_dir=folder))
+    assert expected in str(raised.value)

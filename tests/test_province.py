@@ -285,6 +285,8 @@ async def test_admin_add_province_is_claimed_in_chat_for_every_commune(province,
         assert "Phường Phú Mỹ" in await page.text()
     refused = await invoke(db_url, tmp_path, "admin", "add", "--name", "X")
     assert refused.exit_code == 2 and "--commune" in refused.output
+    one = await invoke(db_url, tmp_path, "report", "province", "--commune", "hoa-an")
+    assert one.exit_code == 2 and "Báo cáo toàn tỉnh gồm mọi xã, phường" in one.output
 
 
 async def test_the_officer_is_staff_in_the_figures(province):  # type: ignore[no-untyped-def]

@@ -112,6 +112,9 @@ def report(
         if scope.strip().casefold() not in ("province", "tinh", "tỉnh"):
             typer.echo(c("report_scope_bad", value=scope), err=True)
             raise typer.Exit(2)
+        if commune_code is not None or village is not None:  # a roll-up has every commune
+            typer.echo(c("report_province_whole"), err=True)
+            raise typer.Exit(2)
         from bot.cli.province_cli import province_report
 
         options = {"period": period, "date_from": date_from, "date_to": date_to}
@@ -234,7 +237,8 @@ def demo_data(
                     .where(Village.commune_id == commune_id)
                 )
                 if people or homes:
-                    typer.echo(_not_empty(settings, commune.name, people, homes), err=True)
+                    hint = _not_empty(settings, commune.name, people, homes, commune_code)
+                    typer.echo(hint, err=True)
                     return 1
                 villages, teams = await demo.commune_refs(conn, commune_id)
                 now = built.engine.services.clock()
@@ -271,7 +275,9 @@ def demo_data(
         raise typer.Exit(code)
 
 
-def _not_empty(settings: Settings, commune: str, people: int | None, homes: int | None) -> str:
+def _not_empty(
+    settings: Settings, commune: str, people: int | None, homes: int | None, code: str | None
+) -> str:
     """Refusal to fill a database that has people: name a directory that is really new
     (or how to empty this one) and the exact commands for it."""
     counts = {"commune": commune, "people": num(people or 0), "homes": num(homes or 0)}
@@ -282,7 +288,9 @@ def _not_empty(settings: Settings, commune: str, people: int | None, homes: int 
         "demo_not_empty",
         **counts,
         database=settings.data_dir,
-        load=demo_hints.command("demo-data --seed 1", data_dir=fresh),
+        load=demo_hints.command(
+            "demo-data --seed 1" + (f" --commune {code}" if code else ""), data_dir=fresh
+        ),
         report=demo_hints.command("report --period 2026 --format pdf", data_dir=fresh),
     )
 

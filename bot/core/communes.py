@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from bot.core.matching import fold
+from bot.core.matching import FILLER_WORDS, fold
 
 # A poster or deep-link code naming the commune: `/start xa_hoa-an`, or typed on Zalo.
 COMMUNE_CODE_PREFIX = "xa_"
@@ -75,12 +75,18 @@ class CommuneDirectory:
         ("hoa an", "Hòa An", "xa hoa an"); an exact name wins over partial ones."""
         pool = tuple(self.communes if among is None else among)
         words = [w for w in fold(text).split() if w not in _GENERIC]
-        if not words:
-            return []
-        exact = [c for c in pool if _name_words(c) == words]
-        if exact:
-            return exact
-        return [c for c in pool if all(w in _name_words(c) for w in words)]
+        found = _matching(pool, words)
+        polite = [w for w in words if w not in FILLER_WORDS]  # "hòa an ạ", "dạ xã tân phú"
+        return found or (_matching(pool, polite) if polite != words else [])
+
+
+def _matching(pool: tuple[CommuneRef, ...], words: list[str]) -> list[CommuneRef]:
+    if not words:
+        return []
+    exact = [c for c in pool if _name_words(c) == words]
+    if exact:
+        return exact
+    return [c for c in pool if all(w in _name_words(c) for w in words)]
 
 
 # Words every commune name may carry: "xã Hòa An" and "Hòa An" are the same search.

@@ -234,7 +234,7 @@ class Engine:
             if hook is not None and await hook(ctx, payload):
                 return
         if ctx.commune_or_none is None:  # a bot serving several communes: ask which
-            ctx.goto(COMMUNE_SCREEN, source=payload)
+            ctx.goto(COMMUNE_SCREEN, source=payload, first=True)
         elif ctx.person is None:
             ctx.goto("consent", first=True, source=payload)
         else:

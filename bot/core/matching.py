@@ -39,6 +39,7 @@ _FILLERS = frozenset(
     _words("a ak ah da vang oi nhe nha nhen nhi ne voi giup dum ho minh toi em con chau bac")
     | _words("chu anh chi ban muon chon cho xin lam on di roi nao the so muc cai")
 )
+FILLER_WORDS = _FILLERS  # for other searches by name (bot/core/communes.py)
 _YES = _words("co u uh um uhm uk ok oke okay okie oki dc duoc dung dongy vang da yes chac chan")
 _NO = _words("khong ko k kg khg hong hok hem thoi no nope chua sai")
 # Emoji that answer yes or no on their own; every other emoji is dropped by fold().

@@ -40,7 +40,7 @@ class CommuneScreen:
             choices.append(ctx.choice("again", "commune.again"))
             return Outbound(ctx.t("commune.several"), tuple(choices))
         # The welcome comes here, before the question, and not again with the notice.
-        welcome = "" if args.get("again") else ctx.t("consent.welcome") + "\n\n"
+        welcome = ctx.t("consent.welcome") + "\n\n" if args.get("first") else ""
         if len(served) <= LISTED:
             choices = [ctx.choice(f"c:{c.code}", "commune.option", name=c.name) for c in served]
             text = welcome + ctx.t("commune.ask", example=_example(served))
@@ -49,13 +49,13 @@ class CommuneScreen:
 
     async def choose(self, ctx: Context, args: dict[str, Any], choice_id: str) -> None:
         if choice_id == "again":
-            ctx.goto(self.name, source=args.get("source"), again=True)
+            ctx.goto(self.name, source=args.get("source"))
             return
         code = choice_id.removeprefix("c:")
         commune = next((c for c in _served(ctx) if c.code == code), None)
         if commune is None:  # a forged or outdated choice
             ctx.say(ctx.t("common.stale"))
-            ctx.goto(self.name, source=args.get("source"), again=True)
+            ctx.goto(self.name, source=args.get("source"))
             return
         ctx.settle_commune(commune)
         if ctx.person is None:
@@ -75,10 +75,13 @@ async def commune_by_name(ctx: Context, text: str, state: dict[str, Any]) -> boo
     found = ctx.services.communes.search(text, served)
     if len(found) == 1:
         await CommuneScreen().choose(ctx, args, f"c:{found[0].code}")
+    elif len(found) > LISTED:  # "tan" in a province: too many to read on a phone
+        ctx.say(ctx.t("commune.too_many", count=len(found)))
+        ctx.goto(CommuneScreen.name, source=args.get("source"))
     elif found:
         ctx.goto(CommuneScreen.name, source=args.get("source"), found=[c.code for c in found])
     else:
         typed = text if len(text) <= 40 else text[:40] + "…"
-        ctx.say(ctx.t("commune.not_found", typed=typed, example=_example(served)))
-        ctx.goto(CommuneScreen.name, source=args.get("source"), again=True)
+        ctx.say(ctx.t("commune.not_found", typed=typed))
+        ctx.goto(CommuneScreen.name, source=args.get("source"))
     return True
