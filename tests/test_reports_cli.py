@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import sqlite3
 from datetime import UTC, date, datetime
 
@@ -53,7 +54,8 @@ def test_demo_data_then_reports_from_the_command_line(tmp_path) -> None:  # type
     ).fetchall()
     assert [row[1] for row in audit] == ["report_export"] * 3
     assert all(row[0].startswith("cli:") for row in audit)
-    assert '"format": "csv"' in audit[0][2] and '"village": "T03"' in audit[1][2]
+    details = [json.loads(row[2]) for row in audit]
+    assert details[0]["format"] == "csv" and details[1]["village"] == "T03"
     assert [row[3] for row in audit] == [1, 1, 0]
 
 
