@@ -37,7 +37,12 @@ class App:
         await self.database.dispose()
 
 
-async def build_app(settings: Settings, *, services_overrides: dict | None = None) -> App:
+async def build_app(
+    settings: Settings,
+    *,
+    services_overrides: dict | None = None,
+    migrate_in_child: bool = False,
+) -> App:
     """Validate everything first (commune file, content), then migrate and sync.
 
     Raises CommuneFileError, ContentError, SettingsError or DatabaseStartupError, which
@@ -57,7 +62,9 @@ async def build_app(settings: Settings, *, services_overrides: dict | None = Non
     except DATABASE_ERRORS as exc:  # a bad URL, or a folder that cannot be made
         raise DatabaseStartupError(settings.database_url, exc) from exc
     try:
-        await database.migrate(core_lessons=curriculum.core_lesson_ids())
+        await database.migrate(
+            core_lessons=curriculum.core_lesson_ids(), in_child=migrate_in_child
+        )
         refs = []
         for commune_file in commune_files:
             commune = await sync_commune_at_start(database, commune_file)

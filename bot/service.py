@@ -88,7 +88,8 @@ def _structured_logs() -> None:
 
 async def serve(settings: Settings, role: Role = "all", stop: asyncio.Event | None = None) -> None:
     _structured_logs()
-    app = await build_app(settings)
+    # A schema upgrade runs in a child process: Alembic stays out of this one (12 MB).
+    app = await build_app(settings, migrate_in_child=True)
     _register_workers()
     # Start-up objects live as long as the process (content, catalogs, mappers): keep
     # them out of the collector's full scans, which paused page requests by ~100 ms

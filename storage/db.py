@@ -10,14 +10,13 @@ import asyncio
 import functools
 import itertools
 import json
+import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -94,17 +93,57 @@ class Database:
         async with self._sqlite_writer, self.sessions() as session, session.begin():
             yield session
 
-    async def migrate(self, core_lessons: Sequence[str] | None = None) -> None:
+    async def migrate(
+        self, core_lessons: Sequence[str] | None = None, *, in_child: bool = False
+    ) -> None:
         """Bring the schema to the newest Alembic revision. `core_lessons`: the basic
-        programme of the content the app runs with (the shipped content when None)."""
+        programme of the content the app runs with (the shipped content when None).
+
+        A schema already at the newest revision is seen without loading Alembic, which
+        with Mako holds 12 MB for the life of the process. `in_child` (the service):
+        an upgrade runs in a short-lived child process for the same reason; if the
+        child fails, the upgrade runs here, so its error is reported as always."""
+        if await self.at_head():
+            return
+        if in_child and await _upgrade_in_child(self.url, core_lessons):
+            return
         async with self.engine.begin() as connection:
             await connection.run_sync(_upgrade_head, core_lessons)
+
+    async def at_head(self) -> bool:
+        """Is the schema at the newest revision (read without Alembic)?"""
+        try:
+            async with self.engine.connect() as connection:
+                found = await connection.scalar(text("SELECT version_num FROM alembic_version"))
+        except Exception:  # no table yet (a new database): not at head
+            return False
+        return found == HEAD_REVISION
 
     async def dispose(self) -> None:
         await self.engine.dispose()
 
 
-def alembic_config(url: str | None = None) -> Config:
+def _head_revision() -> str:
+    """The newest revision: migrations are numbered, and each file starts with its id."""
+    return max(path.name.split("_", 1)[0] for path in (MIGRATIONS_DIR / "versions").glob("0*.py"))
+
+
+HEAD_REVISION = _head_revision()
+
+
+async def _upgrade_in_child(url: str, core_lessons: Sequence[str] | None) -> bool:
+    """Run the upgrade in a child Python process; True when it succeeded."""
+    lessons = json.dumps(None if core_lessons is None else list(core_lessons))
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "storage.db", url, lessons,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    return await child.wait() == 0
+
+
+def alembic_config(url: str | None = None) -> Any:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if url:
@@ -116,6 +155,8 @@ def _upgrade_head(connection: Any, core_lessons: Sequence[str] | None = None) ->
     if connection.dialect.name == "postgresql":
         # Processes starting together on a new database must not race the migration.
         connection.exec_driver_sql("SELECT pg_advisory_xact_lock(734211)")
+    from alembic import command
+
     config = alembic_config()
     config.attributes["connection"] = connection
     if core_lessons is not None:  # data migrations that need the curriculum (0007)
@@ -134,3 +175,14 @@ def run_migrations(url: str) -> None:
             await database.dispose()
 
     asyncio.run(_go())
+
+
+if __name__ == "__main__":  # the service's child process: `python -m storage.db URL LESSONS`
+    async def _child(url: str, lessons: list[str] | None) -> None:
+        database = Database(url)
+        try:
+            await database.migrate(lessons)
+        finally:
+            await database.dispose()
+
+    asyncio.run(_child(sys.argv[1], json.loads(sys.argv[2])))

@@ -142,3 +142,38 @@ def test_a_telegram_bot_loads_aiogram_when_configured() -> None:
         "channels": ["telegram"],
         "aiogram": True,
     }
+
+
+MIGRATED_ELSEWHERE = """
+import asyncio, json, sys, tempfile
+from pathlib import Path
+from bot.app import build_app
+from config.settings import DatabaseSettings, Settings
+
+async def main():
+    work = Path(tempfile.mkdtemp())
+    url = f"sqlite+aiosqlite:///{work / 'db.sqlite3'}"
+    settings = Settings(data_dir=work, database=DatabaseSettings(url=url))
+    app = await build_app(settings, migrate_in_child=True)  # as `hocvuso run` does
+    at_head = await app.database.at_head()
+    await app.close()
+    again = await build_app(settings)  # an up-to-date schema: nothing to load either
+    await again.close()
+    print(json.dumps({"at_head": at_head, "alembic": "alembic" in sys.modules}))
+
+asyncio.run(main())
+"""
+
+
+def test_the_service_keeps_alembic_out_of_its_process() -> None:
+    """A new database is upgraded by a child process, and a current one is seen current
+    without Alembic: the 12 MB Alembic and Mako hold stay out of the service."""
+    done = subprocess.run(
+        [sys.executable, "-c", MIGRATED_ELSEWHERE],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"at_head": True, "alembic": False}
