@@ -169,17 +169,26 @@ async def compute_report(
         # A team's and a member's figures count the residents they brought wherever those
         # live now: one village's report reads its teams' and members' rows over the
         # whole commune, so they equal the same rows of the commune's report.
+        # Only the people figures differ (visits, households... happen in the village),
+        # and only the events of the village's teams are read.
         across: ind.Figures = {}
         if village_id is not None:
-            wide = ind.Scope((commune_id,), start, end, programme.core, levels=_PEOPLE_LEVELS)
+            wide = ind.Scope(
+                (commune_id,), start, end, programme.core,
+                levels=_PEOPLE_LEVELS, team_ids=tuple(t.id for t in teams),
+            )  # fmt: skip
             across = await ind.collect(
-                session, ind.log_statements(wide) + ind.other_statements(wide)
+                session, [*ind.log_statements(wide), ind.basic_statement(wide)]
             )
 
     def get(level: str, unit: Any) -> dict[str, int] | None:
+        key = (level, commune_id, unit)
         if village_id is not None and level in _PEOPLE_LEVELS:
-            return across.get((level, commune_id, unit))
-        return reads.figures.get((level, commune_id, unit))
+            local, wide_values = reads.figures.get(key), across.get(key)
+            if local is None and wide_values is None:
+                return None
+            return {**(local or {}), **(wide_values or {})}
+        return reads.figures.get(key)
 
     def digital(level: str, unit: Any, metrics: Metrics) -> dg.Digital:
         values = (reads.digital or {}).get((level, commune_id, unit))

@@ -103,6 +103,9 @@ class Scope:
     core_lessons: tuple[str, ...]
     village_id: int | None = None
     levels: tuple[str, ...] = ALL_LEVELS
+    # Only the events recorded for these teams (a one-village report's team and member
+    # rows, read over the whole commune without the rest of its log).
+    team_ids: tuple[int, ...] | None = None
 
 
 # --- small SQL helpers --------------------------------------------------------
@@ -261,6 +264,8 @@ def _by_kind(scope: Scope) -> Any:
     # Rows of other villages would be dropped after attribution anyway (`events_statement`):
     # dropping them here spares a one-village read (a chat view) the rest of the commune.
     village_filter = [] if scope.village_id is None else [e.c.village_id == scope.village_id]
+    if scope.team_ids is not None:
+        village_filter.append(e.c.team_id.in_(scope.team_ids))
     return (
         select(
             e.c.commune_id,
