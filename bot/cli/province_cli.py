@@ -10,7 +10,7 @@ import typer
 from sqlalchemy import func, select
 
 from bot.cli import common
-from bot.cli.report_cli import REPORTS_DIR, _actor, choose_period
+from bot.cli.report_cli import REPORTS_DIR, _actor, choose_period, done_figures
 from bot.cli.texts import c, num
 
 
@@ -63,11 +63,7 @@ def province_report(
                     body=name or "–",
                     communes=num(len(export.report.communes)),
                     period=chosen.label,
-                    registered=num(total.registered),
-                    new=num(total.new),
-                    active=num(total.active),
-                    completions=num(total.completions),
-                    basic=num(total.basic_cum),
+                    **done_figures(total),
                 )
             )
             return 0

@@ -6,6 +6,7 @@ import asyncio
 import getpass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import typer
 from sqlalchemy import func, select
@@ -32,6 +33,17 @@ def register(app: typer.Typer) -> None:
     """Add `report` and `demo-data` to the `hocvuso` command."""
     app.command("report", help=c("report"))(report)
     app.command("demo-data", help=c("demo"))(demo_data)
+
+
+def done_figures(total: Any) -> dict[str, str]:
+    """The totals a finished export names on the terminal (commune and province alike)."""
+    return {
+        "registered": num(total.registered),
+        "new": num(total.new),
+        "active": num(total.active),
+        "completions": num(total.completions),
+        "basic": num(total.basic_cum),
+    }
 
 
 def _actor() -> str:
@@ -187,11 +199,7 @@ def report(
                     size=num(len(export.data)),
                     scope=export.report.scope_name,
                     period=chosen.label,
-                    registered=num(total.registered),
-                    new=num(total.new),
-                    active=num(total.active),
-                    completions=num(total.completions),
-                    basic=num(total.basic_cum),
+                    **done_figures(total),
                     assisted_basic=num(total.assisted_basic),
                 )
             )
